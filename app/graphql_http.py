@@ -1,0 +1,224 @@
+"""GraphQL over HTTP: GET (queries only), POST JSON (single or batched), and GraphiQL.
+
+A plain Starlette endpoint runs graphql-core's execute on the Strawberry schema with cached
+documents (app/documents.py) and encodes with orjson: Strawberry's per-request wrappers cost
+more than a small query (DESIGN.md section 6). Every limit, the error shape and CSRF
+protection apply here.
+"""
+
+from collections.abc import Callable
+from inspect import isawaitable
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import ExecutionResult, OperationType, execute
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from strawberry.http.ides import get_graphql_ide_html
+
+from app.documents import DocumentCache
+from db.codec import dump_json, load_json
+from db.errors import DomainError, PayloadTooLargeError
+from db.settings import Settings
+from schema.context import Context
+from schema.errors import BAD_USER_INPUT, INTERNAL, coded_error, format_error
+
+_PREFLIGHT_HEADERS = (
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+    "graphql-require-preflight",
+)
+_SIMPLE_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class RequestError(Exception):
+    """A request that cannot run at all: answered with an HTTP status and one coded error."""
+
+    def __init__(self, status: int, message: str, code: str = BAD_USER_INPUT) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = coded_error(message, code)
+
+
+def encode(payload: Any) -> bytes:
+    try:
+        return orjson.dumps(payload)
+    except TypeError:  # an integer beyond 64 bits inside a JSON value
+        return dump_json(payload).encode()
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        encode(payload), status_code=status, media_type="application/json", headers=headers
+    )
+
+
+class GraphQLHTTP:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        make_context: Callable[[Request], Context],
+    ) -> None:
+        self._schema = schema._schema
+        self._settings = settings
+        self._make_context = make_context
+        self.documents = DocumentCache(self._schema, settings)
+        self._ide = get_graphql_ide_html() if settings.graphiql else None
+
+    async def handle(self, request: Request) -> Response:
+        try:
+            if request.method == "GET":
+                if "query" not in request.query_params and self._wants_html(request):
+                    if self._ide is None:
+                        raise RequestError(404, "GraphiQL is switched off on this server")
+                    return HTMLResponse(self._ide)
+                self._check_preflight(request)
+                return await self._respond(request, [self._get_operation(request)], False, False)
+            operations, batched = await self._post_operations(request)
+            return await self._respond(request, operations, batched, True)
+        except RequestError as error:
+            headers = {"Allow": "POST"} if error.status == 405 else None
+            return json_response({"errors": [error.error]}, error.status, headers)
+
+    @staticmethod
+    def _wants_html(request: Request) -> bool:
+        return "text/html" in request.headers.get("accept", "")
+
+    @staticmethod
+    def _check_preflight(request: Request) -> None:
+        """CSRF protection as Apollo's csrfPrevention: a request a browser could send without a
+        preflight (GET, or a simple content type) must carry a non-simple header."""
+        if any(request.headers.get(name) for name in _PREFLIGHT_HEADERS):
+            return
+        raise RequestError(
+            400,
+            "this request needs a non-empty Apollo-Require-Preflight (or X-Apollo-Operation-Name, "
+            "GraphQL-Require-Preflight) header: CSRF protection",
+        )
+
+    def _get_operation(self, request: Request) -> dict[str, Any]:
+        params = request.query_params
+        if len(str(request.url.query)) > self._settings.max_body_bytes:
+            raise RequestError(413, "the request is too large", PayloadTooLargeError.code)
+        operation: dict[str, Any] = {
+            "query": params.get("query"),
+            "operationName": params.get("operationName") or None,
+        }
+        if params.get("variables"):
+            operation["variables"] = _parse_json(params["variables"], "variables")
+        return operation
+
+    async def _post_operations(self, request: Request) -> tuple[list[dict[str, Any]], bool]:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type in _SIMPLE_TYPES:
+            self._check_preflight(request)
+        if content_type not in ("application/json", "application/graphql-response+json", ""):
+            raise RequestError(
+                415, f"unsupported content type '{content_type}'; send application/json"
+            )
+        body = await self._read_body(request)
+        payload = _parse_json(body, "the request body")
+        if isinstance(payload, list):
+            if not payload:
+                raise RequestError(400, "an empty batch")
+            if len(payload) > self._settings.max_batch:
+                raise RequestError(
+                    400, f"a batch may hold at most {self._settings.max_batch} operations"
+                )
+            return payload, True
+        return [payload], False
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self._settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise RequestError(413, f"the body is over {limit} bytes", PayloadTooLargeError.code)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise RequestError(
+                    413, f"the body is over {limit} bytes", PayloadTooLargeError.code
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _respond(
+        self, request: Request, operations: list[dict[str, Any]], batched: bool, post: bool
+    ) -> Response:
+        results = [await self._run(request, operation, post) for operation in operations]
+        if batched:
+            return json_response([payload for payload, _ in results])
+        payload, status = results[0]
+        return json_response(payload, status)
+
+    async def _run(
+        self, request: Request, operation: Any, allow_mutation: bool
+    ) -> tuple[dict[str, Any], int]:
+        if not isinstance(operation, dict):
+            raise RequestError(400, "each operation must be a JSON object")
+        query = operation.get("query")
+        variables = operation.get("variables")
+        name = operation.get("operationName")
+        if not isinstance(query, str) or not query.strip():
+            raise RequestError(400, "the request has no query string")
+        if variables is not None and not isinstance(variables, dict):
+            raise RequestError(400, "variables must be a JSON object")
+        if name is not None and not isinstance(name, str):
+            raise RequestError(400, "operationName must be a string")
+        prepared = self.documents.get(query)
+        if prepared.document is None:
+            return {"errors": prepared.errors}, 400
+        kind = _operation_kind(prepared.operations, name)
+        if kind is OperationType.MUTATION and not allow_mutation:
+            raise RequestError(405, "mutations are not allowed over GET; use POST")
+        if kind is OperationType.SUBSCRIPTION:
+            raise RequestError(400, "subscriptions run over WebSocket (graphql-transport-ws)")
+        try:
+            context = self._make_context(request)
+        except DomainError as error:
+            return {"errors": [coded_error(error.message, error.code)]}, 401
+        result = execute(
+            self._schema,
+            prepared.document,
+            context_value=context,
+            variable_values=variables,
+            operation_name=name,
+        )
+        if isawaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        return _payload(result)
+
+
+def _operation_kind(operations: dict[str | None, OperationType], name: str | None) -> OperationType:
+    if name is not None:
+        if name not in operations:
+            raise RequestError(400, f"the document has no operation named '{name}'")
+        return operations[name]
+    if len(operations) != 1:
+        raise RequestError(400, "the document has several operations; give operationName")
+    return next(iter(operations.values()))
+
+
+def _payload(result: ExecutionResult) -> tuple[dict[str, Any], int]:
+    if result.data is None and result.errors and all(error.path is None for error in result.errors):
+        # variable coercion failed before execution started
+        return {"errors": [format_error(error, BAD_USER_INPUT) for error in result.errors]}, 400
+    payload: dict[str, Any] = {}
+    if result.errors:
+        payload["errors"] = [format_error(error, INTERNAL) for error in result.errors]
+    payload["data"] = result.data
+    return payload, 200
+
+
+def _parse_json(raw: str | bytes, what: str) -> Any:
+    try:
+        return load_json(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise RequestError(400, f"{what} is not valid JSON") from None

@@ -1,0 +1,71 @@
+"""create_app: the Starlette app, its routes and its lifespan (connect, migrate, disconnect)."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.routing import Route
+
+from app.graphql_http import GraphQLHTTP
+from app.health import healthz, readyz
+from app.settings import prepare_data_dir
+from db.codec import Clock, system_clock
+from db.connection import Database
+from db.migrate import migrate
+from db.settings import Settings
+from resolvers import build_schema
+from schema.context import Context
+
+
+def open_database(settings: Settings) -> Database:
+    return Database(
+        settings.database_url,
+        readers=settings.sqlite_readers,
+        synchronous=settings.sqlite_synchronous,
+        busy_timeout_ms=settings.busy_timeout_ms,
+    )
+
+
+def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
+    db = open_database(settings)
+
+    def make_context(request: Request) -> Context:
+        return Context(db=db, settings=settings, clock=clock)
+
+    graphql = GraphQLHTTP(build_schema(), settings, make_context)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        prepare_data_dir(settings)
+        await db.connect()
+        try:
+            await migrate(db, clock)
+            yield
+        finally:
+            await db.disconnect()
+
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["*"],
+            )
+        )
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        middleware=middleware,
+        lifespan=lifespan,
+    )
+    app.state.db = db
+    app.state.settings = settings
+    return app

@@ -1,0 +1,91 @@
+"""How values are written to and read from the database: time, ids and JSON.
+
+Timestamps are fixed-width UTC text with microseconds (2026-02-12T22:04:12.123456+00:00), so
+text order is time order on every backend. Ids are lowercase hyphenated UUIDs; new ones are
+UUIDv7, monotonic within the process.
+"""
+
+import json
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import uuid6
+
+from db.errors import ValidationError
+
+Clock = Callable[[], datetime]
+
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%f+00:00"
+MAX_INT64 = 2**63 - 1
+MIN_INT64 = -(2**63)
+MAX_INT32 = 2**31 - 1
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_timestamp(moment: datetime) -> str:
+    """The stored form of a moment; naive datetimes are refused (they have no offset)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValidationError("a date-time needs a UTC offset, e.g. 2026-02-12T22:04:12Z")
+    return moment.astimezone(UTC).strftime(TIMESTAMP_FORMAT)
+
+
+def parse_timestamp_input(text: str) -> str:
+    """An RFC 3339 input with any offset, as the stored UTC form."""
+    if not isinstance(text, str) or len(text) > 64:
+        raise ValidationError("a date-time must be an RFC 3339 string")
+    candidate = text.strip()
+    if candidate.endswith(("Z", "z")):
+        candidate = candidate[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(candidate)
+    except ValueError:
+        raise ValidationError(f"'{text}' is not an RFC 3339 date-time") from None
+    if "T" not in candidate.upper() and " " not in candidate:
+        raise ValidationError(f"'{text}' is not an RFC 3339 date-time")
+    if moment.tzinfo is None:
+        raise ValidationError(f"'{text}' has no UTC offset; add one, e.g. {text}Z or {text}+00:00")
+    return format_timestamp(moment)
+
+
+def parse_timestamp(stored: str) -> datetime:
+    return datetime.strptime(stored, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+
+
+def new_id() -> str:
+    return str(uuid6.uuid7())
+
+
+def parse_uuid(text: str, what: str = "id") -> str:
+    """Any valid UUID spelling, normalised to lowercase hyphenated; else BAD_USER_INPUT."""
+    if not isinstance(text, str) or len(text) > 64:
+        raise ValidationError(f"{what} must be a UUID")
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        raise ValidationError(f"{what} '{text}' is not a valid UUID") from None
+
+
+def dump_json(value: Any) -> str:
+    """Compact JSON text; integers beyond 64 bits fall back to the standard library."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def load_json(text: str | bytes) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # orjson refuses integers beyond 64 bits; the standard library keeps them exact.
+        return json.loads(text, parse_constant=_refuse_constant)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")

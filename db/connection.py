@@ -1,0 +1,233 @@
+"""Connections held on purpose, and the one write path.
+
+The app owns its connections for its whole life (DESIGN.md section 2):
+- SQLite: one writer connection and a few read-only reader connections, opened through the
+  `databases` SQLite backend with a connection factory that sets the per-connection PRAGMAs.
+  Statements run on the driver connection (aiosqlite) with :name binds, so sqlite3's statement
+  cache compiles each SQL text once per connection instead of SQLAlchemy compiling it per call.
+- Every write goes through `Database.write()`: an app-wide lock plus BEGIN IMMEDIATE on the
+  writer, so a read-then-write transaction never meets "database is locked", and other
+  processes (the CLI, a restarted server) wait on busy_timeout instead of failing.
+
+Repository functions take a `Conn` first and never open transactions themselves.
+"""
+
+import asyncio
+import itertools
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+import databases
+import databases.core
+
+from db.errors import SettingsError
+
+Params = Mapping[str, Any] | None
+
+
+class Row(Protocol):
+    """A result row: sqlite3.Row, read by column name."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+class StatementCounter:
+    """Counts statements sent to the database (tests assert fixed counts, e.g. no N+1)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class Conn:
+    """One database connection: run SQL text with :name binds."""
+
+    dialect = "sqlite"
+
+    def __init__(self, raw: aiosqlite.Connection, counter: StatementCounter) -> None:
+        self._raw = raw
+        self._counter = counter
+
+    async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
+        self._counter.count += 1
+        rows = await self._raw.execute_fetchall(sql, params or {})
+        return list(rows)
+
+    async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
+        rows = await self.fetch_all(sql, params)
+        return rows[0] if rows else None
+
+    async def fetch_val(self, sql: str, params: Params = None) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]  # type: ignore[index]
+
+    async def execute(self, sql: str, params: Params = None) -> None:
+        await self.fetch_all(sql, params)
+
+    async def execute_many(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
+        self._counter.count += 1
+        await self._raw.executemany(sql, params)
+
+
+class WriteConn(Conn):
+    """The writer inside a transaction, with hooks that run when it ends."""
+
+    def __init__(self, raw: aiosqlite.Connection, counter: StatementCounter) -> None:
+        super().__init__(raw, counter)
+        self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run callback once the transaction has committed (events, content clean-up)."""
+        self._after_commit.append(callback)
+
+    def on_rollback(self, callback: Callable[[], None]) -> None:
+        """Run callback if the transaction rolls back (remove content written for it)."""
+        self._on_rollback.append(callback)
+
+
+def sqlite_path(url: str) -> Path:
+    parsed = databases.DatabaseURL(url)
+    if parsed.scheme != "sqlite":
+        raise SettingsError(f"unsupported database URL scheme '{parsed.scheme}' (use sqlite://)")
+    if not parsed.database or parsed.database == ":memory:":
+        raise SettingsError("the SQLite URL needs a file path, e.g. sqlite:////data/boternity.db")
+    return Path(parsed.database)
+
+
+def _connection_factory(synchronous: str, busy_timeout_ms: int) -> type[sqlite3.Connection]:
+    if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
+        raise SettingsError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not '{synchronous}'")
+    pragmas = (
+        "PRAGMA foreign_keys=ON",
+        f"PRAGMA busy_timeout={int(busy_timeout_ms)}",
+        f"PRAGMA synchronous={synchronous}",
+    )
+
+    class PragmaConnection(sqlite3.Connection):
+        """Sets the per-connection PRAGMAs on every connection databases opens."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.row_factory = sqlite3.Row
+            for pragma in pragmas:
+                self.execute(pragma)
+
+    return PragmaConnection
+
+
+class Database:
+    """The app's connections: `read()` for a statement outside a transaction, `write()` for one
+    write transaction."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        readers: int = 2,
+        synchronous: str = "FULL",
+        busy_timeout_ms: int = 5000,
+    ) -> None:
+        self.url = url
+        self.path = sqlite_path(url)
+        self.counter = StatementCounter()
+        self._readers_wanted = max(1, readers)
+        self._databases = databases.Database(
+            url,
+            factory=_connection_factory(synchronous, busy_timeout_ms),
+            timeout=busy_timeout_ms / 1000,
+            cached_statements=512,
+        )
+        self._held: list[databases.core.Connection] = []
+        self._writer: WriteConn | None = None
+        self._readers: list[Conn] = []
+        self._next_reader: itertools.cycle[Conn] | None = None
+        self._write_lock = asyncio.Lock()
+
+    async def connect(self) -> None:
+        await self._databases.connect()
+        writer_raw = await self._hold()
+        self._writer = WriteConn(writer_raw, self.counter)
+        for _ in range(self._readers_wanted):
+            raw = await self._hold()
+            await raw.execute("PRAGMA query_only=ON")
+            self._readers.append(Conn(raw, self.counter))
+        self._next_reader = itertools.cycle(self._readers)
+
+    async def _hold(self) -> aiosqlite.Connection:
+        held = databases.core.Connection(self._databases, self._databases._backend)
+        await held.__aenter__()
+        self._held.append(held)
+        raw: aiosqlite.Connection = held.raw_connection
+        return raw
+
+    async def disconnect(self) -> None:
+        async with self._write_lock:
+            for held in reversed(self._held):
+                await held.__aexit__(None, None, None)
+            self._held.clear()
+            self._readers.clear()
+            self._writer = None
+            await self._databases.disconnect()
+
+    def read(self) -> Conn:
+        """A reader connection for statements outside a write transaction."""
+        if self._next_reader is None:
+            raise RuntimeError("the database is not connected")
+        return next(self._next_reader)
+
+    async def set_journal_mode_wal(self) -> None:
+        """WAL is a property of the file; the migration runner sets it once."""
+        if self._writer is None:
+            raise RuntimeError("the database is not connected")
+        async with self._write_lock:
+            await self._writer.execute("PRAGMA journal_mode=WAL")
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteConn]:
+        """One write transaction: it commits whole or changes nothing."""
+        if self._writer is None:
+            raise RuntimeError("the database is not connected")
+        async with self._write_lock:
+            raw = self._writer._raw
+            conn = WriteConn(raw, self.counter)
+            await _complete(conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield conn
+            except BaseException:
+                await _complete(conn.execute("ROLLBACK"))
+                _run(conn._on_rollback)
+                raise
+            try:
+                await _complete(conn.execute("COMMIT"))
+            finally:
+                committed = not raw.in_transaction
+                if not committed:
+                    await _complete(conn.execute("ROLLBACK"))
+                    _run(conn._on_rollback)
+        _run(conn._after_commit)
+
+
+async def _complete(statement: Awaitable[None]) -> None:
+    """Await a statement to its end even when the caller is cancelled meanwhile (a cancelled
+    COMMIT must still be known to have happened or not), then re-raise the cancellation."""
+    task = asyncio.ensure_future(statement)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                break
+            cancelled = True
+    task.result()
+    if cancelled:
+        raise asyncio.CancelledError
+
+
+def _run(callbacks: list[Callable[[], None]]) -> None:
+    for callback in callbacks:
+        callback()

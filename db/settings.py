@@ -1,0 +1,54 @@
+"""The settings every layer reads: a frozen dataclass, built in one place (app/settings.py)
+from the environment (BOTERNITY_<NAME>) and command-line flags (--<name>), and passed down.
+Nothing reads it at import time."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(metadata=_doc("Where the SQLite database and file content live."))
+    database_url: str = field(
+        metadata=_doc("Database URL; default sqlite:///<data dir>/boternity.db.")
+    )
+    host: str = field(default="127.0.0.1", metadata=_doc("Address to bind."))
+    port: int = field(default=8000, metadata=_doc("Port to bind."))
+    log_level: str = field(
+        default="info", metadata=_doc("critical, error, warning, info or debug.")
+    )
+    auth: str = field(
+        default="required",
+        metadata=_doc("required, or disabled (allowed only on a loopback host)."),
+    )
+    max_depth: int = field(default=15, metadata=_doc("Deepest field nesting of a query."))
+    max_tokens: int = field(default=2000, metadata=_doc("Most tokens in a query document."))
+    max_aliases: int = field(default=30, metadata=_doc("Most aliases in a query document."))
+    max_batch: int = field(default=10, metadata=_doc("Most operations in one batched request."))
+    max_subscriptions: int = field(
+        default=20, metadata=_doc("Most subscriptions on one WebSocket.")
+    )
+    max_body_bytes: int = field(
+        default=8 * 1024 * 1024, metadata=_doc("Largest JSON or GET request body, in bytes.")
+    )
+    default_page_size: int = field(default=50, metadata=_doc("Page size when `first` is omitted."))
+    max_page_size: int = field(default=500, metadata=_doc("Largest `first` accepted."))
+    introspection: bool = field(default=True, metadata=_doc("Allow schema introspection."))
+    graphiql: bool = field(default=True, metadata=_doc("Serve GraphiQL at GET /graphql."))
+    cors_origins: tuple[str, ...] = field(
+        default=(), metadata=_doc("Comma-separated origins allowed by CORS (none by default).")
+    )
+    ws_origins: tuple[str, ...] = field(
+        default=(), metadata=_doc("Comma-separated extra origins allowed to open WebSockets.")
+    )
+    sqlite_readers: int = field(default=2, metadata=_doc("SQLite reader connections held open."))
+    sqlite_synchronous: str = field(
+        default="FULL", metadata=_doc("SQLite synchronous PRAGMA: NORMAL, FULL or EXTRA.")
+    )
+    busy_timeout_ms: int = field(
+        default=5000, metadata=_doc("How long SQLite waits for another process's lock.")
+    )

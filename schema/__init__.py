@@ -1,0 +1,1 @@
+"""What clients see: Strawberry types, inputs, enums, scalars, the context and error shape."""

@@ -1,0 +1,26 @@
+"""Rules every string input follows: at most 4 KiB unless a field says otherwise, never NUL."""
+
+from db.errors import ValidationError
+
+MAX_TEXT_BYTES = 4 * 1024
+MAX_LONG_TEXT_BYTES = 64 * 1024
+
+
+def check_text(value: str, what: str, *, max_bytes: int = MAX_TEXT_BYTES) -> str:
+    """The value unchanged, or BAD_USER_INPUT when it holds NUL or is over max_bytes of UTF-8."""
+    if "\x00" in value:
+        raise ValidationError(f"{what} must not contain NUL characters")
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > max_bytes:
+        raise ValidationError(f"{what} is {size} bytes; at most {max_bytes} are allowed")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(f"{what} is not valid Unicode (lone surrogate)") from None
+    return value
+
+
+def check_optional_text(
+    value: str | None, what: str, *, max_bytes: int = MAX_TEXT_BYTES
+) -> str | None:
+    return None if value is None else check_text(value, what, max_bytes=max_bytes)
