@@ -85,7 +85,8 @@ class DocumentCache:
             if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
         )
         if aliases > self._settings.max_aliases:
-            return f"the query uses {aliases} aliases; at most {self._settings.max_aliases} are allowed"
+            limit = self._settings.max_aliases
+            return f"the query uses {aliases} aliases; at most {limit} are allowed"
         for definition in document.definitions:
             if isinstance(definition, OperationDefinitionNode):
                 depth = _depth(definition.selection_set, fragments, set())
