@@ -81,7 +81,8 @@ class WriteConn(Conn):
         self._on_rollback: list[Callable[[], None]] = []
 
     def after_commit(self, callback: Callable[[], None]) -> None:
-        """Run callback once the transaction has committed (events, content clean-up)."""
+        """Run callback once the transaction has committed, before the next write starts
+        (events in commit order, content clean-up). It must be quick and must not await."""
         self._after_commit.append(callback)
 
     def on_rollback(self, callback: Callable[[], None]) -> None:
@@ -204,11 +205,12 @@ class Database:
             try:
                 await _complete(conn.execute("COMMIT"))
             finally:
-                committed = not raw.in_transaction
-                if not committed:
+                if raw.in_transaction:
                     await _complete(conn.execute("ROLLBACK"))
                     _run(conn._on_rollback)
-        _run(conn._after_commit)
+            # still under the lock: callbacks see commits in commit order, and content clean-up
+            # cannot race the next writer
+            _run(conn._after_commit)
 
 
 async def _complete(statement: Awaitable[None]) -> None:
