@@ -11,6 +11,7 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
+from app.auth import is_loopback
 from db.errors import SettingsError
 from db.settings import Settings
 
@@ -93,6 +94,10 @@ def load_settings(
 def _check(settings: Settings) -> None:
     if settings.auth not in {"required", "disabled"}:
         raise SettingsError(f"BOTERNITY_AUTH must be required or disabled, not '{settings.auth}'")
+    if settings.auth == "disabled" and not is_loopback(settings.host):
+        raise SettingsError(
+            f"BOTERNITY_AUTH=disabled is allowed only on a loopback host, not {settings.host}"
+        )
     if settings.log_level not in _LOG_LEVELS:
         raise SettingsError(f"BOTERNITY_LOG_LEVEL must be one of {', '.join(sorted(_LOG_LEVELS))}")
     if not 0 < settings.port < 65536:
