@@ -52,13 +52,11 @@ class DocumentCache:
 
     def _prepare(self, query: str) -> Prepared:
         try:
-            document = parse(query, max_tokens=self._settings.max_tokens)
+            limit = self._settings.max_tokens
+            document = parse(query, max_lexical_tokens=limit, max_comments=limit)
         except GraphQLError as error:
-            if "tokens" in error.message and "Parsing aborted" in error.message:
-                return _refused(
-                    f"the query has more than {self._settings.max_tokens} tokens",
-                    QUERY_TOO_COMPLEX,
-                )
+            if error.message.endswith("Parsing aborted."):
+                return _refused(f"the query has more than {limit} tokens", QUERY_TOO_COMPLEX)
             return Prepared(None, [format_error(error, PARSE_FAILED)], {})
         errors = validate(self._schema, document, self._rules)
         if errors:

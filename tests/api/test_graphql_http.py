@@ -1,0 +1,271 @@
+"""The HTTP transport: methods, bodies, batches, limits, CSRF, GraphiQL."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from graphql import get_introspection_query
+
+from app.main import create_app
+from tests.conftest import FakeClock, make_settings
+
+PREFLIGHT = {"Apollo-Require-Preflight": "1"}
+COUNT = "{ bots { totalCount } }"
+CREATE = 'mutation { createBot(input: {name: "Via"}) { slug } }'
+
+
+@pytest.fixture
+async def custom_client(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Any]:
+    """A client on an app with the given settings: `await custom_client(max_depth="3")`."""
+    managers: list[Any] = []
+
+    async def make(**settings: str) -> httpx.AsyncClient:
+        app = create_app(make_settings(tmp_path / f"data{len(managers)}", **settings), clock=clock)
+        manager = LifespanManager(app)
+        await manager.__aenter__()
+        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        managers.append((manager, http))
+        return http
+
+    yield make
+    for manager, http in managers:
+        await http.aclose()
+        await manager.__aexit__(None, None, None)
+
+
+def only_error(response: httpx.Response) -> dict[str, Any]:
+    errors = response.json()["errors"]
+    assert len(errors) == 1, errors
+    error: dict[str, Any] = errors[0]
+    return error
+
+
+async def test_post_malformed_json_is_400_with_coded_error(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert only_error(response) == {
+        "message": "the request body is not valid JSON",
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "the request has no query string"),
+        ({"query": 5}, "the request has no query string"),
+        ({"query": COUNT, "variables": [1]}, "variables must be a JSON object"),
+        ({"query": COUNT, "operationName": 3}, "operationName must be a string"),
+        ([], "an empty batch"),
+        ([1], "each operation must be a JSON object"),
+    ],
+)
+async def test_post_malformed_operation_is_400(
+    client: httpx.AsyncClient, body: Any, message: str
+) -> None:
+    response = await client.post("/graphql", json=body)
+    assert response.status_code == 400
+    assert only_error(response)["message"] == message
+
+
+async def test_post_unsupported_content_type_is_415(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/graphql", content=b"{}", headers={"content-type": "application/xml"}
+    )
+    assert response.status_code == 415
+    assert only_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+async def test_post_body_over_limit_is_413_and_writes_nothing(custom_client: Any) -> None:
+    http = await custom_client(max_body_bytes="200")
+    padding = " " * 300
+    response = await http.post(
+        "/graphql",
+        content=f'{{"query": "{CREATE.replace(chr(34), chr(92) + chr(34))}"{padding}}}',
+        headers={"content-type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert only_error(response)["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+    count = await http.post("/graphql", json={"query": COUNT})
+    assert count.json() == {"data": {"bots": {"totalCount": 0}}}
+
+
+async def test_text_plain_post_without_preflight_header_is_refused(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql", content=f'{{"query": "{COUNT}"}}', headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 400
+    assert "CSRF" in only_error(response)["message"]
+
+
+async def test_get_query_with_preflight_header_runs(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": COUNT}, headers=PREFLIGHT)
+    assert response.status_code == 200
+    assert response.json() == {"data": {"bots": {"totalCount": 0}}}
+
+
+async def test_get_query_with_variables_runs(client: httpx.AsyncClient) -> None:
+    query = "query($first: Int) { bots(first: $first) { totalCount } }"
+    response = await client.get(
+        "/graphql", params={"query": query, "variables": '{"first": 2}'}, headers=PREFLIGHT
+    )
+    assert response.json() == {"data": {"bots": {"totalCount": 0}}}
+
+
+async def test_get_without_preflight_header_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": COUNT})
+    assert response.status_code == 400
+    assert only_error(response)["extensions"] == {"code": "BAD_USER_INPUT"}
+
+
+async def test_get_mutation_is_405_and_writes_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", params={"query": CREATE}, headers=PREFLIGHT)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    count = await client.post("/graphql", json={"query": COUNT})
+    assert count.json() == {"data": {"bots": {"totalCount": 0}}}
+
+
+async def test_get_html_serves_graphiql(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200
+    assert "graphiql" in response.text.lower()
+
+
+async def test_graphiql_switched_off_is_404(custom_client: Any) -> None:
+    http = await custom_client(graphiql="false")
+    response = await http.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 404
+
+
+async def test_batch_runs_each_operation_in_order(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json=[{"query": CREATE}, {"query": COUNT}])
+    assert response.status_code == 200
+    assert response.json() == [
+        {"data": {"createBot": {"slug": "via"}}},
+        {"data": {"bots": {"totalCount": 1}}},
+    ]
+
+
+async def test_batch_over_limit_is_400_and_runs_nothing(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json=[{"query": CREATE}] * 11)
+    assert response.status_code == 400
+    assert only_error(response)["message"] == "a batch may hold at most 10 operations"
+    count = await client.post("/graphql", json={"query": COUNT})
+    assert count.json() == {"data": {"bots": {"totalCount": 0}}}
+
+
+async def test_operation_name_selects_operation(client: httpx.AsyncClient) -> None:
+    body = {"query": f'query A {COUNT} query B {{ bot(slug: "x") {{ id }} }}', "operationName": "B"}
+    response = await client.post("/graphql", json=body)
+    assert response.json() == {"data": {"bot": None}}
+
+
+@pytest.mark.parametrize("name", [None, "C"])
+async def test_operation_name_missing_or_unknown_is_400(
+    client: httpx.AsyncClient, name: str | None
+) -> None:
+    body = {"query": f"query A {COUNT} query B {COUNT}", "operationName": name}
+    response = await client.post("/graphql", json=body)
+    assert response.status_code == 400
+
+
+async def test_subscription_over_http_is_400(client: httpx.AsyncClient) -> None:
+    response = await client.post("/graphql", json={"query": "subscription { x }"})
+    assert response.status_code == 400
+
+
+async def test_introspection_query_of_graphiql_fits_the_default_limits(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/graphql", json={"query": get_introspection_query()})
+    body = response.json()
+    assert "errors" not in body
+    assert body["data"]["__schema"]["queryType"] == {"kind": "OBJECT", "name": "Query"}
+
+
+async def test_introspection_switched_off_is_validation_error(custom_client: Any) -> None:
+    http = await custom_client(introspection="false")
+    response = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+    assert response.status_code == 400
+    assert [error["extensions"]["code"] for error in response.json()["errors"]] == [
+        "GRAPHQL_VALIDATION_FAILED",
+        "GRAPHQL_VALIDATION_FAILED",
+    ]
+    ok = await http.post("/graphql", json={"query": COUNT})
+    assert ok.json() == {"data": {"bots": {"totalCount": 0}}}
+
+
+async def test_query_deeper_than_limit_is_too_complex(custom_client: Any) -> None:
+    http = await custom_client(max_depth="2")
+    ok = await http.post("/graphql", json={"query": "{ bots { totalCount } }"})
+    assert ok.json() == {"data": {"bots": {"totalCount": 0}}}
+    deep = await http.post("/graphql", json={"query": "{ bots { pageInfo { hasNextPage } } }"})
+    assert deep.status_code == 400
+    assert only_error(deep) == {
+        "message": "the query is 3 levels deep; at most 2 are allowed",
+        "extensions": {"code": "QUERY_TOO_COMPLEX"},
+    }
+
+
+async def test_depth_counts_through_fragments(custom_client: Any) -> None:
+    http = await custom_client(max_depth="2")
+    query = "query { bots { ...P } } fragment P on BotConnection { pageInfo { hasNextPage } }"
+    response = await http.post("/graphql", json={"query": query})
+    assert only_error(response)["extensions"] == {"code": "QUERY_TOO_COMPLEX"}
+
+
+async def test_aliases_over_limit_are_too_complex(custom_client: Any) -> None:
+    http = await custom_client(max_aliases="2")
+    two = "{ a: bots { totalCount } b: bots { totalCount } }"
+    assert "errors" not in (await http.post("/graphql", json={"query": two})).json()
+    three = "{ a: bots { totalCount } b: bots { totalCount } c: bots { totalCount } }"
+    response = await http.post("/graphql", json={"query": three})
+    assert only_error(response) == {
+        "message": "the query uses 3 aliases; at most 2 are allowed",
+        "extensions": {"code": "QUERY_TOO_COMPLEX"},
+    }
+
+
+async def test_tokens_over_limit_are_too_complex(custom_client: Any) -> None:
+    http = await custom_client(max_tokens="9")
+    response = await http.post(
+        "/graphql", json={"query": "{ bots { totalCount pageInfo { hasNextPage } } }"}
+    )
+    assert only_error(response) == {
+        "message": "the query has more than 9 tokens",
+        "extensions": {"code": "QUERY_TOO_COMPLEX"},
+    }
+
+
+async def test_large_integer_in_response_is_encoded_exactly(client: httpx.AsyncClient) -> None:
+    from app.graphql_http import encode
+
+    assert encode({"v": 2**70}) == b'{"v":1180591620717411303424}'
+
+
+async def test_healthz_and_readyz_answer(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+
+
+async def test_post_deeply_nested_json_is_400(client: httpx.AsyncClient) -> None:
+    body = (
+        b'{"query": "{ bots { totalCount } }", "variables": {"x": '
+        + b"[" * 100_000
+        + b"]" * 100_000
+        + b"}}"
+    )
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert only_error(response)["message"] == "the request body is nested too deeply"
