@@ -1,0 +1,148 @@
+"""The KV store as clients see it: KvEntry, its connection and input, the key rules, and the
+per-request loaders behind Bot.kvEntry, Bot.kvEntries and their totalCount."""
+
+from collections.abc import Sequence
+
+import strawberry
+
+from db import kv as db_kv
+from db.errors import NotFoundError, ValidationError
+from db.kv import KeyRange, KvEntryRow
+from schema.bots import Bot, load_bots
+from schema.context import Context, Info
+from schema.inputs import check_text
+from schema.pagination import (
+    Connection,
+    build_connection,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
+from schema.scalars import JSON, DateTime
+
+MAX_KEY_BYTES = 512
+_CURSOR_KIND = "kv"
+
+
+@strawberry.type(description="One value of a bot's key-value store, identified by (botId, key).")
+class KvEntry:
+    bot_id: strawberry.ID = strawberry.field(description="The id of the bot the entry belongs to.")
+    key: str = strawberry.field(description="1 to 512 bytes of UTF-8; keys sort in byte order.")
+    value: JSON | None = strawberry.field(
+        description="Any JSON value, returned exactly as set; JSON null is a stored value."
+    )
+    created_at: DateTime = strawberry.field(
+        description="When the key was first set; kept on every upsert."
+    )
+    updated_at: DateTime = strawberry.field(description="When the key was last set.")
+
+    @strawberry.field(description="The bot the entry belongs to.")
+    async def bot(self, info: Info) -> Bot:
+        bot: Bot | None = await info.context.loader(load_bots).load(self.bot_id)
+        if bot is None:
+            raise NotFoundError(f"bot {self.bot_id} was deleted")
+        return bot
+
+    @classmethod
+    def from_row(cls, row: KvEntryRow) -> "KvEntry":
+        return cls(
+            bot_id=strawberry.ID(row.bot_id),
+            key=row.key,
+            value=JSON(row.value),
+            created_at=DateTime(row.created_at),
+            updated_at=DateTime(row.updated_at),
+        )
+
+
+KvEntryConnection = Connection[KvEntry]
+
+
+@strawberry.input(description="One entry of setKvMany.")
+class KvSetInput:
+    key: str = strawberry.field(description="1 to 512 bytes, no NUL; no key twice in one call.")
+    value: JSON | None = strawberry.field(
+        default=None,
+        description="Any JSON value, at most 1 MiB of JSON text; omitted or null stores JSON null.",
+    )
+
+
+def check_key(key: str) -> str:
+    """A key: 1 to 512 bytes of UTF-8, no NUL; else BAD_USER_INPUT."""
+    if not key:
+        raise ValidationError(f"key must be 1 to {MAX_KEY_BYTES} bytes, not empty")
+    return check_text(key, "key", max_bytes=MAX_KEY_BYTES)
+
+
+def check_prefix(prefix: str | None) -> str:
+    """A key prefix (empty or omitted: every key); matched byte for byte, no wildcards."""
+    return "" if prefix is None else check_text(prefix, "prefix")
+
+
+def page_args(
+    info: Info, prefix: str | None, first: int | None, after: str | None
+) -> tuple[str, KeyRange, int]:
+    """The checked prefix, the key range of the page and the page size."""
+    checked = check_prefix(prefix)
+    limit = page_size(first, info.context.settings)
+    cursor = decode_cursor(after, _CURSOR_KIND, 1)
+    if cursor is not None and not (isinstance(cursor[0], str) and "\x00" not in cursor[0]):
+        raise ValidationError(f"malformed cursor '{after}'")
+    return checked, db_kv.key_range(checked, None if cursor is None else cursor[0]), limit
+
+
+def entry_connection(
+    info: Info,
+    rows: Sequence[KvEntryRow],
+    *,
+    limit: int,
+    after: str | None,
+    bot_id: str,
+    prefix: str,
+) -> KvEntryConnection:
+    """A page of entries; totalCount goes through the batched count loader."""
+
+    async def count() -> int:
+        total: int = await info.context.loader(load_counts).load((bot_id, prefix))
+        return total
+
+    return build_connection(
+        rows,
+        limit=limit,
+        after_given=after is not None,
+        cursor=lambda row: encode_cursor(_CURSOR_KIND, row.key),
+        node=KvEntry.from_row,
+        count=count,
+    )
+
+
+async def load_entries(context: Context, keys: Sequence[tuple[str, str]]) -> list[KvEntry | None]:
+    """Entries by (bot_id, key), one statement per batch."""
+    found = await db_kv.get_entries(context.db.read(), keys=keys)
+    return [None if (row := found.get(key)) is None else KvEntry.from_row(row) for key in keys]
+
+
+async def load_pages(
+    context: Context, keys: Sequence[tuple[str, KeyRange, int]]
+) -> list[list[KvEntryRow]]:
+    """Pages by (bot_id, key range, limit), one statement per batch."""
+    return await db_kv.list_entry_pages(context.db.read(), pages=keys)
+
+
+async def load_counts(context: Context, keys: Sequence[tuple[str, str]]) -> list[int]:
+    """Key counts by (bot_id, prefix), one statement per batch."""
+    return await db_kv.count_entry_scopes(context.db.read(), scopes=keys)
+
+
+async def bot_kv_entry(info: Info, bot_id: str, key: str) -> KvEntry | None:
+    """Bot.kvEntry: batched across the bots of a page."""
+    entry: KvEntry | None = await info.context.loader(load_entries).load((bot_id, check_key(key)))
+    return entry
+
+
+async def bot_kv_entries(
+    info: Info, bot_id: str, prefix: str | None, first: int | None, after: str | None
+) -> KvEntryConnection:
+    """Bot.kvEntries: one batched statement for the pages of all the bots of a page."""
+    checked, keys, limit = page_args(info, prefix, first, after)
+    rows = await info.context.loader(load_pages).load((bot_id, keys, limit + 1))
+    return entry_connection(info, rows, limit=limit, after=after, bot_id=bot_id, prefix=checked)
