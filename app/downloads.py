@@ -1,0 +1,130 @@
+"""File downloads: the routes behind downloadUrl, and the file services the app holds (the
+content store and the URL signer).
+
+GET /files/{file_id}/content (the current version) and /files/{file_id}/versions/{n}/content
+stream the exact stored bytes with Content-Type, Content-Length, ETag (the sha256), and,
+because uploaded HTML or SVG must never run on the API's origin, Content-Disposition:
+attachment (RFC 6266 filename* plus an ASCII fallback), X-Content-Type-Options: nosniff and
+Content-Security-Policy: sandbox. A signed URL (exp and sig) is checked before anything is
+looked up: tampered or expired is 403. Without exp and sig, unsigned_download_allowed decides.
+"""
+
+import os
+from collections.abc import Iterator
+from typing import BinaryIO
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from db import files as db_files
+from db.codec import MAX_INT32, Clock, parse_uuid
+from db.connection import Database
+from db.content import ContentStore
+from db.errors import ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
+from db.files import DownloadRow
+from db.settings import Settings
+from db.signing import UrlSigner, load_secret
+from schema.errors import coded_error
+from schema.files import content_path
+
+CHUNK_BYTES = 64 * 1024
+
+
+def unsigned_download_allowed(request: Request, settings: Settings) -> bool:
+    """Whether a download path without exp and sig may be served (auth disabled, for now)."""
+    return settings.auth == "disabled"
+
+
+def content_disposition(filename: str) -> str:
+    """attachment with an ASCII fallback filename and the exact name as RFC 6266 filename*."""
+    fallback = "".join(
+        character if " " <= character <= "~" and character not in '"\\%' else "_"
+        for character in filename
+    )
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+class FileServing:
+    """The content store, the URL signer and the download routes."""
+
+    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+        self._db = db
+        self._settings = settings
+        self._clock = clock
+        self.content = ContentStore(settings.data_dir)
+        self.signer: UrlSigner | None = None
+        self.routes = [
+            Route("/files/{file_id}/content", self._current, methods=["GET"]),
+            Route(
+                "/files/{file_id}/versions/{version:int}/content", self._version, methods=["GET"]
+            ),
+        ]
+
+    async def start(self) -> None:
+        """On start (after migrating): clear interrupted uploads, remove content no row names,
+        and load the signing secret."""
+        self.content.prepare()
+        async with self._db.write() as conn:
+            await db_files.remove_orphan_content(conn, store=self.content)
+        secret = self._settings.download_secret.encode() or load_secret(self._settings.data_dir)
+        self.signer = UrlSigner(secret, self._settings.download_url_seconds)
+
+    async def _current(self, request: Request) -> Response:
+        return await self._serve(request, None)
+
+    async def _version(self, request: Request) -> Response:
+        version: int = request.path_params["version"]
+        if not 1 <= version <= MAX_INT32:
+            return _error(NotFoundError(f"no version {version}"), 404)
+        return await self._serve(request, version)
+
+    async def _serve(self, request: Request, version: int | None) -> Response:
+        try:
+            file_id = parse_uuid(request.path_params["file_id"])
+        except ValidationError as error:
+            return _error(NotFoundError(error.message), 404)
+        refusal = self._refusal(request, content_path(file_id, version))
+        if refusal is not None:
+            return refusal
+        row = await db_files.get_download(self._db.read(), file_id=file_id, version=version)
+        handle = None if row is None else self.content.open(row.sha256)
+        if row is None or handle is None:
+            what = "file" if version is None else "file version"
+            return _error(NotFoundError(f"no such {what}"), 404)
+        return _content_response(handle, row)
+
+    def _refusal(self, request: Request, path: str) -> Response | None:
+        exp, sig = request.query_params.get("exp"), request.query_params.get("sig")
+        if exp is None and sig is None:
+            if unsigned_download_allowed(request, self._settings):
+                return None
+            return _error(
+                UnauthenticatedError("this download needs a signed URL (downloadUrl)"), 401
+            )
+        assert self.signer is not None  # set on start
+        problem = self.signer.check(path, exp, sig, self._clock())
+        return None if problem is None else _error(ForbiddenError(problem), 403)
+
+
+def _error(error: NotFoundError | ForbiddenError | UnauthenticatedError, status: int) -> Response:
+    return JSONResponse({"errors": [coded_error(error.message, error.code)]}, status)
+
+
+def _content_response(handle: BinaryIO, row: DownloadRow) -> Response:
+    headers = {
+        "Content-Type": row.mime_type,
+        "Content-Length": str(os.fstat(handle.fileno()).st_size),
+        "ETag": f'"{row.sha256}"',
+        "Content-Disposition": content_disposition(row.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+    return StreamingResponse(_chunks(handle), headers=headers)
+
+
+def _chunks(handle: BinaryIO) -> Iterator[bytes]:
+    with handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            yield chunk

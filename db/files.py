@@ -1,0 +1,340 @@
+"""The bot_files and bot_file_versions tables: the only place their records become
+BotFileRow and FileVersionRow, and the rule that content goes once no version names it."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from db.connection import Conn, Row, WriteConn
+from db.content import ContentStore
+
+_FILE_COLUMNS = (
+    "id, bot_id, filename, mime_type, size_bytes, version, sha256, is_indexed, created_at, "
+    "updated_at"
+)
+_VERSION_COLUMNS = "id, file_id, version, size_bytes, sha256, created_at"
+
+GET_FILE = f"SELECT {_FILE_COLUMNS} FROM bot_files WHERE id = :id"  # noqa: S608 (constant columns)
+GET_VERSION = f"SELECT {_VERSION_COLUMNS} FROM bot_file_versions WHERE id = :id"  # noqa: S608
+GET_DOWNLOAD = """
+SELECT f.filename, f.mime_type, v.sha256 FROM bot_files f
+JOIN bot_file_versions v ON v.file_id = f.id AND v.version = COALESCE(:version, f.version)
+WHERE f.id = :file_id
+"""
+SAVE_FILE = f"""
+INSERT INTO bot_files (id, bot_id, filename, mime_type, size_bytes, version, sha256, is_indexed,
+                       created_at, updated_at)
+VALUES (:id, :bot_id, :filename, :mime_type, :size_bytes, 1, :sha256, FALSE, :now, :now)
+ON CONFLICT (bot_id, filename) DO UPDATE SET
+    mime_type = excluded.mime_type,
+    size_bytes = excluded.size_bytes,
+    version = bot_files.version + 1,
+    sha256 = excluded.sha256,
+    is_indexed = FALSE,
+    updated_at = excluded.updated_at
+RETURNING {_FILE_COLUMNS}
+"""  # noqa: S608 (constant columns)
+INSERT_VERSION = """
+INSERT INTO bot_file_versions (id, file_id, version, size_bytes, sha256, created_at)
+VALUES (:id, :file_id, :version, :size_bytes, :sha256, :now)
+"""
+UPDATE_FILE = f"""
+UPDATE bot_files SET
+    mime_type = CASE WHEN :set_mime_type THEN :mime_type ELSE mime_type END,
+    is_indexed = CASE WHEN :set_is_indexed THEN :is_indexed ELSE is_indexed END,
+    updated_at = :now
+WHERE id = :id
+RETURNING {_FILE_COLUMNS}
+"""  # noqa: S608 (constant columns)
+DELETE_FILE = "DELETE FROM bot_files WHERE bot_id = :bot_id AND filename = :filename RETURNING id"
+FILE_HASHES = """
+SELECT DISTINCT v.sha256 FROM bot_file_versions v JOIN bot_files f ON f.id = v.file_id
+WHERE f.bot_id = :bot_id AND (:filename IS NULL OR f.filename = :filename)
+"""
+HASHES_IN_RANGE = """
+SELECT DISTINCT sha256 FROM bot_file_versions WHERE sha256 >= :low AND sha256 < :high
+"""
+
+
+_AFTER_FILE = (
+    "(:after_name IS NULL OR filename > :after_name OR (filename = :after_name AND id > :after_id))"
+)
+_AFTER_VERSION = (
+    "(:after_version IS NULL OR version < :after_version"
+    " OR (version = :after_version AND id < :after_id))"
+)
+
+
+def _page_sql(columns: str, table: str, parent: str, after: str, order: str, parents: int) -> str:
+    """A keyset page per parent: a plain LIMIT for one parent, ROW_NUMBER() for several."""
+    if parents == 1:
+        return f"""
+SELECT {columns} FROM {table} WHERE {parent} = :p0 AND {after} ORDER BY {order} LIMIT :limit
+"""  # noqa: S608 (identifiers are constants of this module)
+    placeholders = ", ".join(f":p{index}" for index in range(parents))
+    return f"""
+SELECT {columns} FROM (
+    SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {order}) AS position
+    FROM {table} WHERE {parent} IN ({placeholders}) AND {after}
+) AS page
+WHERE position <= :limit ORDER BY {parent}, {order}
+"""  # noqa: S608 (identifiers are constants of this module; values are binds)
+
+
+@dataclass(frozen=True, slots=True)
+class BotFileRow:
+    id: str
+    bot_id: str
+    filename: str
+    mime_type: str
+    size_bytes: int
+    version: int
+    sha256: str
+    is_indexed: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileVersionRow:
+    id: str
+    file_id: str
+    version: int
+    size_bytes: int
+    sha256: str
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadRow:
+    filename: str
+    mime_type: str
+    sha256: str
+
+
+def _file(row: Row) -> BotFileRow:
+    return BotFileRow(
+        id=row["id"],
+        bot_id=row["bot_id"],
+        filename=row["filename"],
+        mime_type=row["mime_type"],
+        size_bytes=row["size_bytes"],
+        version=row["version"],
+        sha256=row["sha256"],
+        is_indexed=bool(row["is_indexed"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _version(row: Row) -> FileVersionRow:
+    return FileVersionRow(
+        id=row["id"],
+        file_id=row["file_id"],
+        version=row["version"],
+        size_bytes=row["size_bytes"],
+        sha256=row["sha256"],
+        created_at=row["created_at"],
+    )
+
+
+def _binds(prefix: str, values: Sequence[str]) -> tuple[dict[str, str], str]:
+    binds = {f"{prefix}{index}": value for index, value in enumerate(values)}
+    return binds, ", ".join(f":{name}" for name in binds)
+
+
+async def get_file(conn: Conn, *, id: str) -> BotFileRow | None:
+    row = await conn.fetch_one(GET_FILE, {"id": id})
+    return None if row is None else _file(row)
+
+
+async def get_version(conn: Conn, *, id: str) -> FileVersionRow | None:
+    row = await conn.fetch_one(GET_VERSION, {"id": id})
+    return None if row is None else _version(row)
+
+
+async def get_download(conn: Conn, *, file_id: str, version: int | None) -> DownloadRow | None:
+    """What a download serves: a version's content (the current one when version is None)."""
+    row = await conn.fetch_one(GET_DOWNLOAD, {"file_id": file_id, "version": version})
+    if row is None:
+        return None
+    return DownloadRow(filename=row["filename"], mime_type=row["mime_type"], sha256=row["sha256"])
+
+
+async def get_files_by_name(
+    conn: Conn, *, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], BotFileRow]:
+    """Files by (bot_id, filename), in one statement (the DataLoader's batch)."""
+    binds: dict[str, str] = {}
+    terms = []
+    for index, (bot_id, filename) in enumerate(keys):
+        binds[f"b{index}"], binds[f"f{index}"] = bot_id, filename
+        terms.append(f"(bot_id = :b{index} AND filename = :f{index})")
+    rows = await conn.fetch_all(
+        f"SELECT {_FILE_COLUMNS} FROM bot_files WHERE {' OR '.join(terms)}",  # noqa: S608 (binds only)
+        binds,
+    )
+    return {(row["bot_id"], row["filename"]): _file(row) for row in rows}
+
+
+async def create_version(
+    conn: Conn,
+    *,
+    file_id: str,
+    version_id: str,
+    bot_id: str,
+    filename: str,
+    mime_type: str,
+    size_bytes: int,
+    sha256: str,
+    now: str,
+) -> BotFileRow:
+    """A new file at version 1, or the next version of the file with this name (id and
+    created_at kept, is_indexed reset); file_id is used only for a new file."""
+    row = await conn.fetch_one(
+        SAVE_FILE,
+        {
+            "id": file_id,
+            "bot_id": bot_id,
+            "filename": filename,
+            "mime_type": mime_type,
+            "size_bytes": size_bytes,
+            "sha256": sha256,
+            "now": now,
+        },
+    )
+    assert row is not None  # an upsert always returns its row
+    saved = _file(row)
+    await conn.execute(
+        INSERT_VERSION,
+        {
+            "id": version_id,
+            "file_id": saved.id,
+            "version": saved.version,
+            "size_bytes": size_bytes,
+            "sha256": sha256,
+            "now": now,
+        },
+    )
+    return saved
+
+
+async def update_file(
+    conn: Conn, *, id: str, changes: dict[str, Any], now: str
+) -> BotFileRow | None:
+    """Set the given columns (mime_type, is_indexed); None when the file is absent."""
+    params: dict[str, Any] = {"id": id, "now": now}
+    for column in ("mime_type", "is_indexed"):
+        params[f"set_{column}"] = column in changes
+        params[column] = changes.get(column)
+    row = await conn.fetch_one(UPDATE_FILE, params)
+    return None if row is None else _file(row)
+
+
+async def delete_file(
+    conn: WriteConn, *, bot_id: str, filename: str, store: ContentStore
+) -> str | None:
+    """Delete a file with its versions; content no other version names goes after commit.
+    Returns the deleted file's id (deleteFile returns it), None when there was no such file."""
+    hashes = await list_content_hashes(conn, bot_id=bot_id, filename=filename)
+    row = await conn.fetch_one(DELETE_FILE, {"bot_id": bot_id, "filename": filename})
+    if row is None:
+        return None
+    await release_content(conn, hashes=hashes, store=store)
+    file_id: str = row["id"]
+    return file_id
+
+
+async def list_content_hashes(conn: Conn, *, bot_id: str, filename: str | None = None) -> set[str]:
+    """The content hashes of a bot's versions (of one file when filename is given)."""
+    rows = await conn.fetch_all(FILE_HASHES, {"bot_id": bot_id, "filename": filename})
+    return {row["sha256"] for row in rows}
+
+
+async def release_content(conn: WriteConn, *, hashes: Iterable[str], store: ContentStore) -> None:
+    """After rows naming these hashes were deleted: remove, once the transaction commits, the
+    content no version names any more (the write lock keeps an upload of it from racing)."""
+    wanted = sorted(hashes)
+    if not wanted:
+        return
+    binds, placeholders = _binds("h", wanted)
+    rows = await conn.fetch_all(
+        f"SELECT DISTINCT sha256 FROM bot_file_versions WHERE sha256 IN ({placeholders})",  # noqa: S608 (binds only)
+        binds,
+    )
+    unreferenced = set(wanted) - {row["sha256"] for row in rows}
+    if unreferenced:
+        conn.after_commit(lambda: store.remove(unreferenced))
+
+
+async def remove_orphan_content(conn: WriteConn, *, store: ContentStore) -> int:
+    """Remove stored content no version names (left by a crash between storing content and
+    committing its row); returns how many went. Run it in a write transaction."""
+    removed = 0
+    for folder, hashes in store.stored():
+        high = folder[0] + chr(ord(folder[1]) + 1)
+        rows = await conn.fetch_all(HASHES_IN_RANGE, {"low": folder, "high": high})
+        orphans = set(hashes) - {row["sha256"] for row in rows}
+        store.remove(orphans)
+        removed += len(orphans)
+    return removed
+
+
+async def list_files(
+    conn: Conn, *, bot_ids: Sequence[str], after: tuple[str, str] | None, limit: int
+) -> dict[str, list[BotFileRow]]:
+    """Per bot, up to limit files after the (filename, id) cursor in filename (byte) order."""
+    sql = _page_sql(_FILE_COLUMNS, "bot_files", "bot_id", _AFTER_FILE, "filename, id", len(bot_ids))
+    params: dict[str, Any] = {f"p{index}": bot_id for index, bot_id in enumerate(bot_ids)}
+    params.update(
+        limit=limit,
+        after_name=None if after is None else after[0],
+        after_id=None if after is None else after[1],
+    )
+    pages: dict[str, list[BotFileRow]] = {bot_id: [] for bot_id in bot_ids}
+    for row in await conn.fetch_all(sql, params):
+        pages[row["bot_id"]].append(_file(row))
+    return pages
+
+
+async def list_versions(
+    conn: Conn, *, file_ids: Sequence[str], after: tuple[int, str] | None, limit: int
+) -> dict[str, list[FileVersionRow]]:
+    """Per file, up to limit versions after the (version, id) cursor, newest first."""
+    sql = _page_sql(
+        _VERSION_COLUMNS,
+        "bot_file_versions",
+        "file_id",
+        _AFTER_VERSION,
+        "version DESC, id DESC",
+        len(file_ids),
+    )
+    params: dict[str, Any] = {f"p{index}": file_id for index, file_id in enumerate(file_ids)}
+    params.update(
+        limit=limit,
+        after_version=None if after is None else after[0],
+        after_id=None if after is None else after[1],
+    )
+    pages: dict[str, list[FileVersionRow]] = {file_id: [] for file_id in file_ids}
+    for row in await conn.fetch_all(sql, params):
+        pages[row["file_id"]].append(_version(row))
+    return pages
+
+
+async def _counts(conn: Conn, table: str, parent: str, ids: Sequence[str]) -> dict[str, int]:
+    binds, placeholders = _binds("p", ids)
+    rows = await conn.fetch_all(
+        f"SELECT {parent} AS parent, count(*) AS total FROM {table} "  # noqa: S608 (constant identifiers, binds)
+        f"WHERE {parent} IN ({placeholders}) GROUP BY {parent}",
+        binds,
+    )
+    counts = {row["parent"]: int(row["total"]) for row in rows}
+    return {parent_id: counts.get(parent_id, 0) for parent_id in ids}
+
+
+async def count_files(conn: Conn, *, bot_ids: Sequence[str]) -> dict[str, int]:
+    return await _counts(conn, "bot_files", "bot_id", bot_ids)
+
+
+async def count_versions(conn: Conn, *, file_ids: Sequence[str]) -> dict[str, int]:
+    return await _counts(conn, "bot_file_versions", "file_id", file_ids)
