@@ -1,0 +1,180 @@
+"""GraphQL over WebSocket (graphql-transport-ws, the protocol of graphql-ws, Apollo Client and
+urql) at /graphql: Strawberry's own handler, with this server's rules added.
+
+- Origin: a handshake with no Origin header, or from the server's own origin, is accepted;
+  another origin only when listed in ws_origins. A refused one is closed with 4403.
+- Authentication on connection_init, with the same keys and scopes as HTTP: the payload
+  {"Authorization": "Bearer <key>"}. No key or a wrong one closes the socket with 4401 (which
+  graphql-ws clients do not retry); so does a key revoked since, at the next subscribe.
+  Mutations need a write key, as on HTTP.
+- Every document gets the HTTP endpoint's checks (parse, validation, depth, token and alias
+  limits, introspection switch) from the same cache before it runs.
+- At most max_subscriptions operations at once per socket: one more gets an error message
+  (BAD_USER_INPUT, like an over-long batch on HTTP) and the socket stays open.
+Errors carry extensions.code as on HTTP (schema/coded_errors.py).
+"""
+
+import logging
+from collections.abc import Callable
+from typing import Any, cast
+
+import strawberry
+from graphql import GraphQLFormattedError, OperationType
+from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ConnectionInitMessage,
+    ErrorMessage,
+    SubscribeMessage,
+)
+
+from app.auth import Authenticator, Principal
+from app.documents import DocumentCache, Prepared
+from db.errors import DomainError, ForbiddenError, SettingsError, UnauthenticatedError
+from db.settings import Settings
+from schema.context import Context
+from schema.errors import BAD_USER_INPUT, coded_error
+
+_MAX_REASON_BYTES = 123  # the WebSocket protocol's limit on a close reason
+
+
+def _authorization(payload: dict[str, Any]) -> str | None:
+    """The payload's Authorization value (the name in any case), as on HTTP."""
+    for name, value in payload.items():
+        if name.lower() == "authorization" and isinstance(value, str):
+            return value
+    return None
+
+
+def _kind(prepared: Prepared, name: str | None) -> OperationType | None:
+    """The operation's kind; None when the name does not pick one (Strawberry then refuses)."""
+    if name is not None:
+        return prepared.operations.get(name)
+    kinds = list(prepared.operations.values())
+    return kinds[0] if len(kinds) == 1 else None
+
+
+def _unexpected_only(record: logging.LogRecord) -> bool:
+    """Strawberry logs every error of the results it streams; an expected one (a DomainError,
+    already sent to the client with its code) is not the server's problem and is not logged."""
+    return not (record.exc_info and isinstance(record.exc_info[1], DomainError))
+
+
+def _reason(text: str) -> str:
+    return text.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
+
+
+class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with authentication on connection_init and the checks above."""
+
+    authorization: str | None = None
+    principal: Principal | None = None
+
+    @property
+    def endpoint(self) -> "GraphQLWebSocket":
+        assert isinstance(self.view, GraphQLWebSocket)
+        return self.view
+
+    async def _authenticate(self) -> bool:
+        """Check the connection's key (on every subscribe too, so a revoked key opens nothing
+        new); when it is not valid, close the socket with 4401."""
+        try:
+            self.principal = await self.endpoint.authenticator.authenticate(self.authorization)
+        except UnauthenticatedError as error:
+            if self.connection_init_timeout_task:
+                self.connection_init_timeout_task.cancel()
+            await self.websocket.close(4401, _reason(f"Unauthorized: {error.message}"))
+            return False
+        return True
+
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        payload = message.get("payload", {})
+        if isinstance(payload, dict) and not self.connection_init_received:
+            self.authorization = _authorization(payload)
+            if not await self._authenticate():
+                return
+        await super().handle_connection_init(message)
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            if not await self._authenticate():
+                return
+            refusal = self._refusal(message)
+            if refusal is not None:
+                errors = cast("list[GraphQLFormattedError]", refusal)
+                await self.send_message(
+                    ErrorMessage(id=message["id"], type="error", payload=errors)
+                )
+                return
+        await super().handle_subscribe(message)
+
+    def _refusal(self, message: SubscribeMessage) -> list[dict[str, Any]] | None:
+        """The errors that stop this operation before it runs, or None."""
+        limit = self.endpoint.settings.max_subscriptions
+        if len(self.operations) >= limit:
+            return [coded_error(f"at most {limit} subscriptions per WebSocket", BAD_USER_INPUT)]
+        payload = message["payload"]
+        query = payload.get("query")
+        name = payload.get("operationName")
+        variables = payload.get("variables")
+        if not isinstance(query, str) or not query.strip():
+            return [coded_error("the subscribe message has no query string", BAD_USER_INPUT)]
+        if name is not None and not isinstance(name, str):
+            return [coded_error("operationName must be a string", BAD_USER_INPUT)]
+        if variables is not None and not isinstance(variables, dict):
+            return [coded_error("variables must be a JSON object", BAD_USER_INPUT)]
+        prepared = self.endpoint.documents.get(query)
+        if prepared.document is None:
+            return prepared.errors
+        if _kind(prepared, name) is OperationType.MUTATION:
+            assert self.principal is not None  # authenticated before the connection_ack
+            try:
+                self.principal.require_write()
+            except ForbiddenError as error:
+                return [coded_error(error.message, error.code)]
+        return None
+
+
+class GraphQLWebSocket(GraphQL[Context, None]):
+    """The WebSocket endpoint (mounted as a Starlette WebSocketRoute)."""
+
+    graphql_transport_ws_handler_class = TransportHandler
+
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        make_context: Callable[[HTTPConnection], Context],
+        authenticator: Authenticator,
+        documents: DocumentCache,
+    ) -> None:
+        try:
+            super().__init__(
+                schema,
+                graphql_ide=None,
+                subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                max_subscriptions_per_connection=None,  # TransportHandler checks it, with a code
+                allowed_origins=settings.ws_origins,
+            )
+        except ValueError as error:  # an entry of ws_origins is not an origin
+            raise SettingsError(f"BOTERNITY_WS_ORIGINS: {error}") from None
+        logging.getLogger("strawberry.execution").addFilter(_unexpected_only)
+        self.settings = settings
+        self.make_context = make_context
+        self.authenticator = authenticator
+        self.documents = documents
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        return self.make_context(request)
+
+    async def reject_websocket(self, request: WebSocket) -> WebSocket:
+        """Accept, then close with 4403, so the client sees why (a refused handshake would be
+        a bare HTTP 403)."""
+        await request.accept(subprotocol=await self.pick_websocket_subprotocol(request))
+        await request.close(code=4403, reason="Forbidden: this origin may not open WebSockets")
+        return request
