@@ -7,6 +7,8 @@ protection apply here.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from inspect import isawaitable
 from typing import Any
 
@@ -17,9 +19,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
 
-from app.documents import DocumentCache
+from app.auth import Authenticator, Principal
+from app.documents import DocumentCache, Prepared
+from app.executor import FastExecutor, is_awaitable
+from app.uploads import is_multipart, serve_multipart
 from db.codec import dump_json, load_json
-from db.errors import DomainError, PayloadTooLargeError
+from db.errors import ForbiddenError, PayloadTooLargeError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
 from schema.errors import BAD_USER_INPUT, INTERNAL, coded_error, format_error
@@ -56,16 +61,25 @@ def json_response(
     )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    prepared: Prepared
+    variables: dict[str, Any] | None
+    name: str | None
+
+
 class GraphQLHTTP:
     def __init__(
         self,
         schema: strawberry.Schema,
         settings: Settings,
         make_context: Callable[[Request], Context],
+        authenticator: Authenticator,
     ) -> None:
         self._schema = schema._schema
         self._settings = settings
         self._make_context = make_context
+        self._authenticator = authenticator
         self.documents = DocumentCache(self._schema, settings)
         self._ide = get_graphql_ide_html() if settings.graphiql else None
 
@@ -76,13 +90,28 @@ class GraphQLHTTP:
                     if self._ide is None:
                         raise RequestError(404, "GraphiQL is switched off on this server")
                     return HTMLResponse(self._ide)
+                principal = await self._authenticate(request)
                 self._check_preflight(request)
-                return await self._respond(request, [self._get_operation(request)], False, False)
+                operation = self._get_operation(request)
+                return await self._respond(request, principal, [operation], False, False)
+            principal = await self._authenticate(request)
+            if is_multipart(request):
+                self._check_preflight(request)
+                run = partial(self._respond, request, principal, post=True)
+                return await serve_multipart(request, self._settings, run)
             operations, batched = await self._post_operations(request)
-            return await self._respond(request, operations, batched, True)
+            return await self._respond(request, principal, operations, batched, True)
         except RequestError as error:
             headers = {"Allow": "POST"} if error.status == 405 else None
+            if error.status == 401:
+                headers = {"WWW-Authenticate": "Bearer"}
             return json_response({"errors": [error.error]}, error.status, headers)
+
+    async def _authenticate(self, request: Request) -> Principal:
+        try:
+            return await self._authenticator.authenticate(request.headers.get("authorization"))
+        except UnauthenticatedError as error:
+            raise RequestError(401, error.message, error.code) from None
 
     @staticmethod
     def _wants_html(request: Request) -> bool:
@@ -149,17 +178,22 @@ class GraphQLHTTP:
         return b"".join(chunks)
 
     async def _respond(
-        self, request: Request, operations: list[dict[str, Any]], batched: bool, post: bool
+        self,
+        request: Request,
+        principal: Principal,
+        operations: list[Any],
+        batched: bool,
+        post: bool,
     ) -> Response:
-        results = [await self._run(request, operation, post) for operation in operations]
+        # Every operation is checked (shape, document, kind, scope) before any of them runs.
+        planned = [self._plan(principal, operation, post) for operation in operations]
+        results = [await self._run(request, plan) for plan in planned]
         if batched:
             return json_response([payload for payload, _ in results])
         payload, status = results[0]
         return json_response(payload, status)
 
-    async def _run(
-        self, request: Request, operation: Any, allow_mutation: bool
-    ) -> tuple[dict[str, Any], int]:
+    def _plan(self, principal: Principal, operation: Any, allow_mutation: bool) -> _Plan:
         if not isinstance(operation, dict):
             raise RequestError(400, "each operation must be a JSON object")
         query = operation.get("query")
@@ -173,22 +207,30 @@ class GraphQLHTTP:
             raise RequestError(400, "operationName must be a string")
         prepared = self.documents.get(query)
         if prepared.document is None:
-            return {"errors": prepared.errors}, 400
+            return _Plan(prepared, variables, name)
         kind = _operation_kind(prepared.operations, name)
-        if kind is OperationType.MUTATION and not allow_mutation:
-            raise RequestError(405, "mutations are not allowed over GET; use POST")
+        if kind is OperationType.MUTATION:
+            if not allow_mutation:
+                raise RequestError(405, "mutations are not allowed over GET; use POST")
+            try:
+                principal.require_write()
+            except ForbiddenError as error:
+                raise RequestError(403, error.message, error.code) from None
         if kind is OperationType.SUBSCRIPTION:
             raise RequestError(400, "subscriptions run over WebSocket (graphql-transport-ws)")
-        try:
-            context = self._make_context(request)
-        except DomainError as error:
-            return {"errors": [coded_error(error.message, error.code)]}, 401
+        return _Plan(prepared, variables, name)
+
+    async def _run(self, request: Request, plan: _Plan) -> tuple[dict[str, Any], int]:
+        if plan.prepared.document is None:
+            return {"errors": plan.prepared.errors}, 400
         result = execute(
             self._schema,
-            prepared.document,
-            context_value=context,
-            variable_values=variables,
-            operation_name=name,
+            plan.prepared.document,
+            context_value=self._make_context(request),
+            variable_values=plan.variables,
+            operation_name=plan.name,
+            executor_class=FastExecutor,
+            is_awaitable=is_awaitable,
         )
         if isawaitable(result):
             result = await result
@@ -222,3 +264,5 @@ def _parse_json(raw: str | bytes, what: str) -> Any:
         return load_json(raw)
     except (ValueError, UnicodeDecodeError):
         raise RequestError(400, f"{what} is not valid JSON") from None
+    except RecursionError:
+        raise RequestError(400, f"{what} is nested too deeply") from None

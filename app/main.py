@@ -6,12 +6,16 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
-from starlette.routing import Route
+from starlette.requests import HTTPConnection
+from starlette.routing import Route, WebSocketRoute
 
+from app.auth import Authenticator
+from app.downloads import FileServing
 from app.graphql_http import GraphQLHTTP
 from app.health import healthz, readyz
 from app.settings import prepare_data_dir
+from app.websocket import GraphQLWebSocket
+from db.broker import open_broker
 from db.codec import Clock, system_clock
 from db.connection import Database
 from db.migrate import migrate
@@ -31,11 +35,23 @@ def open_database(settings: Settings) -> Database:
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     db = open_database(settings)
+    files = FileServing(db, settings, clock)
+    broker = open_broker(settings)
 
-    def make_context(request: Request) -> Context:
-        return Context(db=db, settings=settings, clock=clock)
+    def make_context(request: HTTPConnection) -> Context:
+        return Context(
+            db=db,
+            settings=settings,
+            clock=clock,
+            content=files.content,
+            signer=files.signer,
+            broker=broker,
+        )
 
-    graphql = GraphQLHTTP(build_schema(), settings, make_context)
+    schema = build_schema()
+    authenticator = Authenticator(db, settings, clock)
+    graphql = GraphQLHTTP(schema, settings, make_context, authenticator)
+    websocket = GraphQLWebSocket(schema, settings, make_context, authenticator, graphql.documents)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -43,8 +59,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         await db.connect()
         try:
             await migrate(db, clock)
+            await files.start()
             yield
         finally:
+            await broker.close()  # open subscriptions complete
             await db.disconnect()
 
     middleware = []
@@ -60,12 +78,16 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     app = Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", websocket),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            *files.routes,
         ],
         middleware=middleware,
         lifespan=lifespan,
     )
     app.state.db = db
     app.state.settings = settings
+    app.state.broker = broker
+    app.state.content = files.content
     return app

@@ -56,26 +56,31 @@ WHERE (:status IS NULL OR status = :status) AND (:category IS NULL OR category =
 """
 
 
-def _list_sql(column: str, descending: bool) -> str:
-    """Keyset page in (column, id) order, nulls last in both directions."""
+def _list_sql(column: str, descending: bool, after: bool) -> str:
+    """A keyset page in (column, id) order; last_active_at (nullable) sorts nulls last in both
+    directions. First pages and later pages are separate texts so each uses its index."""
     cmp, direction = ("<", "DESC") if descending else (">", "ASC")
+    keyset, order = f"({column}, id) {cmp} (:after_value, :after_id)", f"{column} {direction}"
+    if column == "last_active_at":
+        keyset = f"""(:after_value IS NOT NULL AND ({column} IS NULL OR ({column}, id) {cmp}
+            (:after_value, :after_id))) OR (:after_value IS NULL AND {column} IS NULL
+            AND id {cmp} :after_id)"""
+        order = f"({column} IS NULL), {column} {direction}"
     return f"""
 SELECT {_COLUMNS} FROM bots
 WHERE (:status IS NULL OR status = :status)
   AND (:category IS NULL OR category = :category)
-  AND (:after = 0
-       OR (:after_value IS NOT NULL AND ({column} {cmp} :after_value
-           OR ({column} = :after_value AND id {cmp} :after_id) OR {column} IS NULL))
-       OR (:after_value IS NULL AND {column} IS NULL AND id {cmp} :after_id))
-ORDER BY ({column} IS NULL), {column} {direction}, id {direction}
+  {f"AND ({keyset})" if after else ""}
+ORDER BY {order}, id {direction}
 LIMIT :limit
 """  # noqa: S608 (column and direction come from ORDER_COLUMNS and two literals)
 
 
 LIST_BOTS = {
-    (column, descending): _list_sql(column, descending)
+    (column, descending, after): _list_sql(column, descending, after)
     for column in ORDER_COLUMNS
     for descending in (False, True)
+    for after in (False, True)
 }
 
 
@@ -229,11 +234,10 @@ async def list_bots(
     limit: int,
 ) -> list[BotRow]:
     rows = await conn.fetch_all(
-        LIST_BOTS[(column, descending)],
+        LIST_BOTS[(column, descending, after is not None)],
         {
             "status": status,
             "category": category,
-            "after": 0 if after is None else 1,
             "after_value": None if after is None else after[0],
             "after_id": None if after is None else after[1],
             "limit": limit,

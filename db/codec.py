@@ -6,6 +6,8 @@ UUIDv7, monotonic within the process.
 """
 
 import json
+import math
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -80,11 +82,30 @@ def dump_json(value: Any) -> str:
 
 
 def load_json(text: str | bytes) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        # orjson refuses integers beyond 64 bits; the standard library keeps them exact.
-        return json.loads(text, parse_constant=_refuse_constant)
+    """Parse JSON text. orjson reads integers beyond 64 bits as floats (2**64 comes back as
+    1.8446744073709552e+19), so text with a run of 19 digits goes to the standard library,
+    which keeps them exact."""
+    if isinstance(text, bytes):
+        exact = _LONG_DIGITS_BYTES.search(text) is None
+    else:
+        exact = _LONG_DIGITS.search(text) is None
+    if exact:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass  # the standard library says what is wrong, or reads what orjson refuses
+    return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+_LONG_DIGITS = re.compile(r"[0-9]{19}")
+_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
 
 
 def _refuse_constant(name: str) -> Any:

@@ -2,9 +2,14 @@
 
 The app owns its connections for its whole life (DESIGN.md section 2):
 - SQLite: one writer connection and a few read-only reader connections, opened through the
-  `databases` SQLite backend with a connection factory that sets the per-connection PRAGMAs.
-  Statements run on the driver connection (aiosqlite) with :name binds, so sqlite3's statement
-  cache compiles each SQL text once per connection instead of SQLAlchemy compiling it per call.
+  `databases` SQLite backend (aiosqlite) with a connection factory that sets the
+  per-connection PRAGMAs. Statements use :name binds, so sqlite3's statement cache compiles
+  each SQL text once per connection instead of SQLAlchemy compiling it per call.
+- Where statements run (measured: bench/README.md): a statement here takes microseconds (every
+  list is bounded by its page size), less than aiosqlite's hop to its worker thread and back,
+  so statements run inline on the driver connection. Only what can wait goes through
+  aiosqlite's thread: BEGIN IMMEDIATE (it may wait busy_timeout for another process's write
+  lock) and COMMIT (it may wait for fsync).
 - Every write goes through `Database.write()`: an app-wide lock plus BEGIN IMMEDIATE on the
   writer, so a read-then-write transaction never meets "database is locked", and other
   processes (the CLI, a restarted server) wait on busy_timeout instead of failing.
@@ -49,12 +54,14 @@ class Conn:
 
     def __init__(self, raw: aiosqlite.Connection, counter: StatementCounter) -> None:
         self._raw = raw
+        # the driver connection aiosqlite wraps (opened with check_same_thread=False)
+        self._sqlite: sqlite3.Connection = raw._conn
         self._counter = counter
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
         self._counter.count += 1
-        rows = await self._raw.execute_fetchall(sql, params or {})
-        return list(rows)
+        rows: list[Row] = self._sqlite.execute(sql, params or {}).fetchall()
+        return rows
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
         rows = await self.fetch_all(sql, params)
@@ -69,7 +76,12 @@ class Conn:
 
     async def execute_many(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
         self._counter.count += 1
-        await self._raw.executemany(sql, params)
+        self._sqlite.executemany(sql, params)
+
+    async def in_thread(self, sql: str) -> None:
+        """Run a statement that may wait (for a lock, for fsync) on aiosqlite's thread."""
+        self._counter.count += 1
+        await self._raw.execute_fetchall(sql)
 
 
 class WriteConn(Conn):
@@ -141,6 +153,7 @@ class Database:
             factory=_connection_factory(synchronous, busy_timeout_ms),
             timeout=busy_timeout_ms / 1000,
             cached_statements=512,
+            check_same_thread=False,
         )
         self._held: list[databases.core.Connection] = []
         self._writer: WriteConn | None = None
@@ -195,18 +208,18 @@ class Database:
         async with self._write_lock:
             raw = self._writer._raw
             conn = WriteConn(raw, self.counter)
-            await _complete(conn.execute("BEGIN IMMEDIATE"))
+            await _complete(conn.in_thread("BEGIN IMMEDIATE"))
             try:
                 yield conn
             except BaseException:
-                await _complete(conn.execute("ROLLBACK"))
+                await conn.execute("ROLLBACK")
                 _run(conn._on_rollback)
                 raise
             try:
-                await _complete(conn.execute("COMMIT"))
+                await _complete(conn.in_thread("COMMIT"))
             finally:
                 if raw.in_transaction:
-                    await _complete(conn.execute("ROLLBACK"))
+                    await conn.execute("ROLLBACK")
                     _run(conn._on_rollback)
             # still under the lock: callbacks see commits in commit order, and content clean-up
             # cannot race the next writer

@@ -25,6 +25,9 @@ class Settings:
         default="required",
         metadata=_doc("required, or disabled (allowed only on a loopback host)."),
     )
+    auth_cache_ms: int = field(
+        default=1000, metadata=_doc("How long a checked API key is trusted before re-checking.")
+    )
     max_depth: int = field(default=15, metadata=_doc("Deepest field nesting of a query."))
     max_tokens: int = field(default=2000, metadata=_doc("Most tokens in a query document."))
     max_aliases: int = field(default=30, metadata=_doc("Most aliases in a query document."))
@@ -32,8 +35,32 @@ class Settings:
     max_subscriptions: int = field(
         default=20, metadata=_doc("Most subscriptions on one WebSocket.")
     )
+    subscription_queue: int = field(
+        default=1000,
+        metadata=_doc(
+            "Most events held for one subscription whose client reads slowly; past it the"
+            " subscription ends with PAYLOAD_TOO_LARGE (the client resubscribes)."
+        ),
+    )
+    broker: str = field(
+        default="memory",
+        metadata=_doc("Where subscription events travel: memory (within this one process)."),
+    )
     max_body_bytes: int = field(
         default=8 * 1024 * 1024, metadata=_doc("Largest JSON or GET request body, in bytes.")
+    )
+    max_file_bytes: int = field(
+        default=50 * 1024 * 1024, metadata=_doc("Largest uploaded file, in bytes (50 MiB).")
+    )
+    max_upload_files: int = field(
+        default=10, metadata=_doc("Most files in one multipart upload request.")
+    )
+    download_url_seconds: int = field(
+        default=900, metadata=_doc("How long a signed download URL stays valid, in seconds.")
+    )
+    download_secret: str = field(
+        default="",
+        metadata=_doc("Secret signing download URLs; default <data dir>/secret.key (made once)."),
     )
     default_page_size: int = field(default=50, metadata=_doc("Page size when `first` is omitted."))
     max_page_size: int = field(default=500, metadata=_doc("Largest `first` accepted."))
@@ -51,4 +78,17 @@ class Settings:
     )
     busy_timeout_ms: int = field(
         default=5000, metadata=_doc("How long SQLite waits for another process's lock.")
+    )
+    circuit_failure_threshold: int = field(
+        default=3, metadata=_doc("Consecutive failures that open a provider's circuit.")
+    )
+    circuit_cooldown_seconds: int = field(
+        default=30, metadata=_doc("Seconds an open circuit waits before it reads as half-open.")
+    )
+    rate_limit_max_wait_ms: int = field(
+        default=5000,
+        metadata=_doc(
+            "Longest rate-limit back-off a provider call stores, in ms (retryAfterMs is capped"
+            " at it; the reference's rate-limit queue timeout)."
+        ),
     )

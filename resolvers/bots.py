@@ -1,10 +1,15 @@
 """Bots: what each bot operation does. Thin: validate, call db, map to types."""
 
+from typing import Annotated
+
 import strawberry
 
 from db import bots as db_bots
+from db import files as db_files
 from db.codec import MAX_INT32, new_id, parse_uuid
 from db.errors import ConflictError, NotFoundError, ValidationError
+from resolvers import events
+from resolvers.files import release_bot_content
 from resolvers.slug import slug_candidates, slugify
 from schema.bots import (
     Bot,
@@ -18,7 +23,14 @@ from schema.bots import (
 )
 from schema.context import Info
 from schema.inputs import MAX_LONG_TEXT_BYTES, check_optional_text, check_text
-from schema.pagination import build_connection, decode_cursor, encode_cursor, page_size
+from schema.pagination import (
+    AFTER,
+    FIRST,
+    build_connection,
+    decode_cursor,
+    encode_cursor,
+    page_size,
+)
 
 MAX_TAGS = 50
 MAX_TAG_BYTES = 64
@@ -46,7 +58,12 @@ def _check_description(description: str) -> str:
 class BotQuery:
     @strawberry.field(description="One bot by id or by slug (exactly one of them); null if absent.")
     async def bot(
-        self, info: Info, id: strawberry.ID | None = None, slug: str | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID | None, strawberry.argument(description="The bot's id.")
+        ] = None,
+        slug: Annotated[str | None, strawberry.argument(description="The bot's slug.")] = None,
     ) -> Bot | None:
         if (id is None) == (slug is None):
             raise ValidationError("give exactly one of id or slug")
@@ -61,11 +78,17 @@ class BotQuery:
     async def bots(
         self,
         info: Info,
-        status: BotStatus | None = None,
-        category: BotCategory | None = None,
-        order_by: BotOrder | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        status: Annotated[
+            BotStatus | None, strawberry.argument(description="Only bots with this status.")
+        ] = None,
+        category: Annotated[
+            BotCategory | None, strawberry.argument(description="Only bots of this category.")
+        ] = None,
+        order_by: Annotated[
+            BotOrder | None, strawberry.argument(description="Default: CREATED_AT, DESC.")
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> BotConnection:
         order = order_by or BotOrder()
         column = order.field.value
@@ -112,7 +135,11 @@ class BotMutation:
         description="Create a bot. The slug comes from the name; on collision -2, -3 ... -100 "
         "are tried, then CONFLICT."
     )
-    async def create_bot(self, info: Info, input: CreateBotInput) -> Bot:
+    async def create_bot(
+        self,
+        info: Info,
+        input: Annotated[CreateBotInput, strawberry.argument(description="The new bot.")],
+    ) -> Bot:
         name = _check_name(input.name)
         description = _check_description(
             f"A bot named {name}" if input.description is None else input.description
@@ -131,8 +158,8 @@ class BotMutation:
                     slug=slug,
                     name=name,
                     description=description,
-                    status=input.status.value,
-                    category=input.category.value,
+                    status=(input.status or BotStatus.ACTIVE).value,
+                    category=(input.category or BotCategory.ASSISTANT).value,
                     tags=tags,
                     user_id=user_id,
                     now=info.context.now(),
@@ -144,7 +171,12 @@ class BotMutation:
         )
 
     @strawberry.mutation(description="Change a bot; NOT_FOUND when absent.")
-    async def update_bot(self, info: Info, id: strawberry.ID, input: UpdateBotInput) -> Bot:
+    async def update_bot(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The bot's id.")],
+        input: Annotated[UpdateBotInput, strawberry.argument(description="What to change.")],
+    ) -> Bot:
         bot_id = parse_uuid(id)
         changes: dict[str, object] = {}
         for field in ("name", "description", "category", "status", "tags", "user_id"):
@@ -175,10 +207,17 @@ class BotMutation:
         description="Delete a bot and its KV entries, files, versions and content (its audit "
         "trail stays); NOT_FOUND when absent. Returns the id."
     )
-    async def delete_bot(self, info: Info, id: strawberry.ID) -> strawberry.ID:
+    async def delete_bot(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The bot's id.")],
+    ) -> strawberry.ID:
         bot_id = parse_uuid(id)
         async with info.context.db.write() as conn:
+            hashes = await db_files.list_content_hashes(conn, bot_id=bot_id)
             deleted = await db_bots.delete_bot(conn, id=bot_id)
+            events.bot_deleted(conn, info.context, bot_id, deleted)
+            await release_bot_content(conn, info.context, hashes)
         if not deleted:
             raise NotFoundError(f"no bot with id {bot_id}")
         return strawberry.ID(bot_id)
@@ -187,7 +226,10 @@ class BotMutation:
         description="Add a chat turn's counts to a bot atomically and set lastActiveAt to now."
     )
     async def record_bot_activity(
-        self, info: Info, id: strawberry.ID, input: BotActivityInput
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The bot's id.")],
+        input: Annotated[BotActivityInput, strawberry.argument(description="What to add.")],
     ) -> Bot:
         bot_id = parse_uuid(id)
         for what, value in (

@@ -1,13 +1,22 @@
 """Bots as clients see them: the Bot type, its enums, inputs and connection."""
 
+from collections.abc import Sequence
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from db import bots as db_bots
 from db.bots import BotRow
+from schema.context import Context, Info
 from schema.node import Node
-from schema.pagination import Connection
+from schema.pagination import AFTER, FIRST, Connection
 from schema.scalars import DateTime, Long
+
+if TYPE_CHECKING:
+    from schema.audit_log import AuditLogFilter, MemoryAuditEntry
+    from schema.files import StorageFile
+    from schema.kv import KvEntry
 
 
 @strawberry.enum(description="Whether a bot is in use.")
@@ -77,6 +86,67 @@ class Bot(Node):
         description="When recordBotActivity last ran; null before any activity."
     )
 
+    @strawberry.field(description="One KV entry of this bot, or null when the key is absent.")
+    async def kv_entry(
+        self,
+        info: Info,
+        key: Annotated[str, strawberry.argument(description="The key (1 to 512 bytes).")],
+    ) -> Annotated["KvEntry", strawberry.lazy("schema.kv")] | None:
+        from schema.kv import bot_kv_entry
+
+        return await bot_kv_entry(info, self.id, key)
+
+    @strawberry.field(description="This bot's KV entries in key order (byte order).")
+    async def kv_entries(
+        self,
+        info: Info,
+        prefix: Annotated[
+            str | None,
+            strawberry.argument(description="Only keys starting with exactly these bytes."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Annotated["KvEntry", strawberry.lazy("schema.kv")]]:
+        from schema.kv import bot_kv_entries
+
+        return await bot_kv_entries(info, self.id, prefix, first, after)
+
+    @strawberry.field(description="This bot's memory audit trail, newest first.")
+    async def audit_log(
+        self,
+        info: Info,
+        filter: Annotated[
+            Annotated["AuditLogFilter", strawberry.lazy("schema.audit_log")] | None,
+            strawberry.argument(description="Which entries to list (default: all)."),
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Annotated["MemoryAuditEntry", strawberry.lazy("schema.audit_log")]]:
+        from schema.audit_log import bot_audit_log
+
+        return await bot_audit_log(info, self.id, filter, first, after)
+
+    @strawberry.field(description="This bot's files in filename order (byte order).")
+    async def files(
+        self,
+        info: Info,
+        first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
+    ) -> Connection[Annotated["StorageFile", strawberry.lazy("schema.files")]]:
+        from schema.files import bot_files
+
+        return await bot_files(info, self.id, first, after)
+
+    @strawberry.field(description="One file of this bot by filename, or null when absent.")
+    async def file(
+        self,
+        info: Info,
+        filename: Annotated[str, strawberry.argument(description="The file's name.")],
+    ) -> Annotated["StorageFile", strawberry.lazy("schema.files")] | None:
+        from schema.files import bot_file
+
+        return await bot_file(info, self.id, filename)
+
     @classmethod
     def from_row(cls, row: BotRow) -> "Bot":
         return cls(
@@ -100,16 +170,24 @@ class Bot(Node):
 BotConnection = Connection[Bot]
 
 
+async def load_bots(context: Context, ids: Sequence[str]) -> list[Bot | None]:
+    """Bots by id for the per-request DataLoader (KvEntry.bot, MemoryAuditEntry.bot, ...)."""
+    found = await db_bots.get_bots(context.db.read(), ids=ids)
+    return [None if (row := found.get(bot_id)) is None else Bot.from_row(row) for bot_id in ids]
+
+
 @strawberry.input(description="A new bot.")
 class CreateBotInput:
     name: str = strawberry.field(description="Trimmed; must contain a letter or digit.")
     description: str | None = strawberry.field(
         default=None, description='Default "A bot named {name}"; at most 64 KiB.'
     )
-    category: BotCategory = strawberry.field(
-        default=BotCategory.ASSISTANT, description="Default ASSISTANT."
+    category: BotCategory | None = strawberry.field(
+        default=BotCategory.ASSISTANT, description="Default ASSISTANT (also when null)."
     )
-    status: BotStatus = strawberry.field(default=BotStatus.ACTIVE, description="Default ACTIVE.")
+    status: BotStatus | None = strawberry.field(
+        default=BotStatus.ACTIVE, description="Default ACTIVE (also when null)."
+    )
     tags: list[str] | None = strawberry.field(
         default_factory=list, description="At most 50 tags of at most 64 bytes each."
     )
@@ -127,8 +205,10 @@ class UpdateBotInput:
     description: str | None = strawberry.field(
         default=strawberry.UNSET, description="At most 64 KiB."
     )
-    category: BotCategory | None = strawberry.field(default=strawberry.UNSET, description="")
-    status: BotStatus | None = strawberry.field(default=strawberry.UNSET, description="")
+    category: BotCategory | None = strawberry.field(
+        default=strawberry.UNSET, description="New category."
+    )
+    status: BotStatus | None = strawberry.field(default=strawberry.UNSET, description="New status.")
     tags: list[str] | None = strawberry.field(
         default=strawberry.UNSET, description="Replaces the tags (at most 50 of 64 bytes)."
     )

@@ -7,9 +7,12 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.dataloader import DataLoader
 
+from db.broker import Broker
 from db.codec import Clock, format_timestamp
 from db.connection import Database
+from db.content import ContentStore
 from db.settings import Settings
+from db.signing import UrlSigner
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -23,6 +26,11 @@ class Context:
     settings: Settings
     clock: Clock
     _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)
+    # file content and signed download URLs (app/main.py sets them)
+    content: ContentStore | None = None
+    signer: UrlSigner | None = None
+    # where mutations publish live-update events (resolvers/events.py)
+    broker: Broker = field(kw_only=True)
 
     def now(self) -> str:
         """The current moment in stored form."""
@@ -39,6 +47,11 @@ class Context:
             found = DataLoader(load_fn=load)
             self._loaders[batch] = found
         return found
+
+    def forget_loaded(self) -> None:
+        """Drop the loaders: a WebSocket's context lives as long as the connection, so each
+        subscription event starts with fresh loaders and reads current data."""
+        self._loaders.clear()
 
 
 Info = strawberry.Info[Context, None]

@@ -1,5 +1,8 @@
 """Rules every string input follows: at most 4 KiB unless a field says otherwise, never NUL."""
 
+from typing import Any
+
+from db.codec import dump_json
 from db.errors import ValidationError
 
 MAX_TEXT_BYTES = 4 * 1024
@@ -24,3 +27,16 @@ def check_optional_text(
     value: str | None, what: str, *, max_bytes: int = MAX_TEXT_BYTES
 ) -> str | None:
     return None if value is None else check_text(value, what, max_bytes=max_bytes)
+
+
+def check_json(value: Any, what: str, *, max_bytes: int) -> str:
+    """The value as compact JSON text, or BAD_USER_INPUT when that is over max_bytes of UTF-8
+    or holds a lone surrogate."""
+    text = dump_json(value)
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError:
+        raise ValidationError(f"{what} holds a string that is not valid Unicode") from None
+    if size > max_bytes:
+        raise ValidationError(f"{what} is {size} bytes of JSON; at most {max_bytes} are allowed")
+    return text

@@ -12,6 +12,9 @@ from db.errors import ValidationError
 from db.settings import Settings
 
 T = TypeVar("T")
+
+FIRST = "Page size, 1 to 500 (default 50); anything else is BAD_USER_INPUT."
+AFTER = "Cursor (endCursor of the previous page); a malformed one is BAD_USER_INPUT."
 R = TypeVar("R")
 
 
@@ -64,10 +67,19 @@ class Edge(Generic[T]):
 
 @strawberry.type(description="A page of a list, paged forward with first/after.")
 class Connection(Generic[T]):
-    edges: list[Edge[T]] = strawberry.field(description="The items with their cursors.")
     nodes: list[T] = strawberry.field(description="The items.")
     page_info: PageInfo = strawberry.field(description="Cursors and whether more items follow.")
+    _rows: strawberry.Private[Sequence[Any]]
+    _cursor: strawberry.Private[Callable[[Any], str]]
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="The items with their cursors.")
+    def edges(self) -> list[Edge[T]]:
+        # cursors are made only when a client asks for edges (most ask for nodes)
+        return [
+            Edge(node=node, cursor=self._cursor(row))
+            for node, row in zip(self.nodes, self._rows, strict=True)
+        ]
 
     @strawberry.field(description="How many items the whole list has (all pages).")
     async def total_count(self) -> int:
@@ -85,15 +97,15 @@ def build_connection(
 ) -> Connection[T]:
     """A page from `rows` fetched with LIMIT limit + 1 (the extra row says a next page exists)."""
     page = rows[:limit]
-    edges = [Edge(node=node(row), cursor=cursor(row)) for row in page]
     return Connection(
-        edges=edges,
-        nodes=[edge.node for edge in edges],
+        nodes=[node(row) for row in page],
         page_info=PageInfo(
             has_next_page=len(rows) > limit,
             has_previous_page=after_given,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
+            start_cursor=cursor(page[0]) if page else None,
+            end_cursor=cursor(page[-1]) if page else None,
         ),
+        _rows=page,
+        _cursor=cursor,
         _count=count,
     )

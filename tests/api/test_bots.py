@@ -364,3 +364,8 @@ async def test_node_returns_bot_by_id(gql: GraphQL) -> None:
     assert data["node"] == {"__typename": "Bot", "id": bot["id"], "slug": "noded"}
     missing = await gql('{ node(id: "01a20321-1ea8-77b0-98e8-acd5d6e5e1a8") { id } }')
     assert missing["node"] is None
+
+
+async def test_create_bot_with_null_category_and_status_uses_defaults(gql: GraphQL) -> None:
+    bot = await create(gql, "Nully", category=None, status=None, tags=None)
+    assert (bot["category"], bot["status"], bot["tags"]) == ("ASSISTANT", "ACTIVE", [])
