@@ -1,4 +1,4 @@
-"""The console script `boternity-graphql`: serve, migrate, export-schema, api-key.
+"""The console script `boternity-graphql`: serve, migrate, export-schema, api-key, copy-data.
 
 Bad settings and refused migrations end with one line on stderr and exit code 2, never a
 traceback.
@@ -11,10 +11,12 @@ import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+from app import copy_data
 from app.settings import add_flags, load_settings, prepare_data_dir
 from db import api_keys
 from db.codec import format_timestamp, new_id, system_clock
 from db.connection import Database
+from db.copy_data import CopyError
 from db.errors import MigrationError, SettingsError
 from db.migrate import migrate
 from db.settings import Settings
@@ -41,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke = key_commands.add_parser("revoke", help="Revoke a key by name.")
     revoke.add_argument("name", help="The key's name.")
     add_flags(revoke)
+    copy_data.add_parser(commands)
     return parser
 
 
@@ -141,6 +144,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(build_schema().as_str())
         return 0
+    if args.command == "copy-data":
+        try:
+            return asyncio.run(copy_data.run(args))
+        except (SettingsError, MigrationError, CopyError) as error:
+            print(f"boternity-graphql: error: {error}", file=sys.stderr)
+            return 2
     try:
         settings = load_settings(flags=vars(args))
         logging.basicConfig(level=settings.log_level.upper().replace("TRACE", "DEBUG"))

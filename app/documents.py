@@ -55,6 +55,8 @@ class DocumentCache:
             limit = self._settings.max_tokens
             document = parse(query, max_lexical_tokens=limit, max_comments=limit)
         except GraphQLError as error:
+            if "nested too deeply" in error.message:
+                return _refused("the query is nested too deeply", QUERY_TOO_COMPLEX)
             if error.message.endswith("Parsing aborted."):
                 return _refused(f"the query has more than {limit} tokens", QUERY_TOO_COMPLEX)
             return Prepared(None, [format_error(error, PARSE_FAILED)], {})

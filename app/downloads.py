@@ -9,9 +9,6 @@ Content-Security-Policy: sandbox. A signed URL (exp and sig) is checked before a
 looked up: tampered or expired is 403. Without exp and sig, unsigned_download_allowed decides.
 """
 
-import os
-from collections.abc import Iterator
-from typing import BinaryIO
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -19,17 +16,16 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from db import files as db_files
+from db.backend import download_secret, open_content_store
 from db.codec import MAX_INT32, Clock, parse_uuid
 from db.connection import Database
-from db.content import ContentStore
+from db.content import StoredContent
 from db.errors import ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
 from db.files import DownloadRow
 from db.settings import Settings
-from db.signing import UrlSigner, load_secret
+from db.signing import UrlSigner
 from schema.errors import coded_error
 from schema.files import content_path
-
-CHUNK_BYTES = 64 * 1024
 
 
 def unsigned_download_allowed(request: Request, settings: Settings) -> bool:
@@ -53,7 +49,7 @@ class FileServing:
         self._db = db
         self._settings = settings
         self._clock = clock
-        self.content = ContentStore(settings.data_dir)
+        self.content = open_content_store(db, settings.data_dir)
         self.signer: UrlSigner | None = None
         self.routes = [
             Route("/files/{file_id}/content", self._current, methods=["GET"]),
@@ -68,7 +64,7 @@ class FileServing:
         self.content.prepare()
         async with self._db.write() as conn:
             await db_files.remove_orphan_content(conn, store=self.content)
-        secret = self._settings.download_secret.encode() or load_secret(self._settings.data_dir)
+        secret = await download_secret(self._db, self._settings)
         self.signer = UrlSigner(secret, self._settings.download_url_seconds)
 
     async def _current(self, request: Request) -> Response:
@@ -88,12 +84,13 @@ class FileServing:
         refusal = self._refusal(request, content_path(file_id, version))
         if refusal is not None:
             return refusal
-        row = await db_files.get_download(self._db.read(), file_id=file_id, version=version)
-        handle = None if row is None else self.content.open(row.sha256)
-        if row is None or handle is None:
+        conn = self._db.read()
+        row = await db_files.get_download(conn, file_id=file_id, version=version)
+        content = None if row is None else await self.content.open(conn, row.sha256)
+        if row is None or content is None:
             what = "file" if version is None else "file version"
             return _error(NotFoundError(f"no such {what}"), 404)
-        return _content_response(handle, row)
+        return _content_response(content, row)
 
     def _refusal(self, request: Request, path: str) -> Response | None:
         exp, sig = request.query_params.get("exp"), request.query_params.get("sig")
@@ -112,19 +109,13 @@ def _error(error: NotFoundError | ForbiddenError | UnauthenticatedError, status:
     return JSONResponse({"errors": [coded_error(error.message, error.code)]}, status)
 
 
-def _content_response(handle: BinaryIO, row: DownloadRow) -> Response:
+def _content_response(content: StoredContent, row: DownloadRow) -> Response:
     headers = {
         "Content-Type": row.mime_type,
-        "Content-Length": str(os.fstat(handle.fileno()).st_size),
+        "Content-Length": str(content.size_bytes),
         "ETag": f'"{row.sha256}"',
         "Content-Disposition": content_disposition(row.filename),
         "X-Content-Type-Options": "nosniff",
         "Content-Security-Policy": "sandbox",
     }
-    return StreamingResponse(_chunks(handle), headers=headers)
-
-
-def _chunks(handle: BinaryIO) -> Iterator[bytes]:
-    with handle:
-        while chunk := handle.read(CHUNK_BYTES):
-            yield chunk
+    return StreamingResponse(content.chunks, headers=headers)

@@ -21,15 +21,21 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLScalarType,
+    GraphQLSchema,
 )
 from graphql.execution import Executor
 from graphql.pyutils import AwaitableOrValue, Path
+from strawberry.utils.str_converters import to_camel_case
 
 _AWAITABLE = (types.CoroutineType, asyncio.Future)
 _STRAWBERRY = "strawberry-definition"
 
 # (response name, attribute (None: the constant __typename), serialize or the typename, non-null)
 LeafPlan = tuple[tuple[str, str | None, Any, bool], ...]
+
+
+_SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], LeafPlan | None]] = {}
+_SHARED_PLANS_MAX = 10_000
 
 
 def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
@@ -101,9 +107,17 @@ class FastExecutor(Executor[Any]):
         cached = self._plans.get(id(grouped_field_set))
         if cached is not None and cached[0] is grouped_field_set:
             return cached[1]
-        plan = _leaf_plan(parent_type, grouped_field_set)
-        self._plans[id(grouped_field_set)] = (grouped_field_set, plan)
-        return plan
+        # Across requests: the field nodes belong to the cached document, so their identity
+        # names the selection (the nodes are kept in the entry, so no id is reused meanwhile).
+        nodes = tuple(details[0].node for details in grouped_field_set.values())
+        key = (parent_type.name, *map(id, nodes))
+        shared = _SHARED_PLANS.get(key)
+        if shared is None:
+            if len(_SHARED_PLANS) > _SHARED_PLANS_MAX:
+                _SHARED_PLANS.clear()
+            shared = _SHARED_PLANS[key] = (nodes, _leaf_plan(parent_type, grouped_field_set))
+        self._plans[id(grouped_field_set)] = (grouped_field_set, shared[1])
+        return shared[1]
 
 
 def _complete_leaves(plan: LeafPlan, source: Any) -> dict[str, Any] | None:
@@ -165,3 +179,66 @@ def _leaf_plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> LeafPl
             return None
         steps.append((response_name, attribute, kind.serialize, non_null))
     return tuple(steps)
+
+
+def install_direct_resolvers(schema: GraphQLSchema) -> int:
+    """Call plain resolvers directly instead of through Strawberry's per-call wrapper.
+
+    Strawberry wraps every resolver to convert arguments and build its Info, which costs more
+    than a one-row query. Where a resolver takes only scalar and enum arguments (no input
+    objects), has no field extensions or permissions, and reads nothing but `info.context`
+    (true of every resolver here: graphql-core's info has the same `.context`), graphql-core
+    calls it directly; enum values become their Python enums as Strawberry would. Returns how
+    many fields were switched.
+    """
+    switched = 0
+    for type_name, named in schema.type_map.items():
+        if type_name.startswith("__") or not isinstance(named, GraphQLObjectType):
+            continue
+        if named is schema.subscription_type:
+            continue
+        for field in named.fields.values():
+            direct = _direct_resolver(field)
+            if direct is not None:
+                field.resolve = direct
+                switched += 1
+    return switched
+
+
+def _direct_resolver(field: GraphQLField) -> Any:
+    definition: Any = (field.extensions or {}).get(_STRAWBERRY)
+    resolver = getattr(definition, "base_resolver", None)
+    if resolver is None or definition.extensions or definition.permission_classes:
+        return None
+    if resolver.self_parameter is None or len(resolver.arguments) != len(field.args):
+        return None
+    function = resolver.wrapped_func
+    info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
+    converters: dict[str, tuple[str, Any]] = {}
+    for argument in definition.arguments:
+        graphql_name = argument.graphql_name or to_camel_case(argument.python_name)
+        graphql_arg = field.args.get(graphql_name)
+        if graphql_arg is None:
+            return None
+        kind = graphql_arg.type
+        kind = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
+        if isinstance(kind, GraphQLEnumType):
+            enum = kind.extensions.get(_STRAWBERRY)
+            if enum is None:
+                return None
+            converters[graphql_name] = (argument.python_name, enum.wrapped_cls)
+        elif isinstance(kind, GraphQLScalarType):
+            converters[graphql_name] = (argument.python_name, None)
+        else:
+            return None
+
+    def resolve(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
+        kwargs = {}
+        for name, value in args.items():
+            python_name, enum = converters[name]
+            kwargs[python_name] = enum(value) if enum is not None and value is not None else value
+        if info_name is not None:
+            kwargs[info_name] = info
+        return function(source, **kwargs)
+
+    return resolve

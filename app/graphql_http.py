@@ -6,6 +6,7 @@ more than a small query (DESIGN.md section 6). Every limit, the error shape and 
 protection apply here.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -23,7 +24,7 @@ from app.auth import Authenticator, Principal
 from app.documents import DocumentCache, Prepared
 from app.executor import FastExecutor, is_awaitable
 from app.uploads import is_multipart, serve_multipart
-from db.codec import dump_json, load_json
+from db.codec import load_json
 from db.errors import ForbiddenError, PayloadTooLargeError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
@@ -49,8 +50,8 @@ class RequestError(Exception):
 def encode(payload: Any) -> bytes:
     try:
         return orjson.dumps(payload)
-    except TypeError:  # an integer beyond 64 bits inside a JSON value
-        return dump_json(payload).encode()
+    except TypeError:  # an integer beyond 64 bits, or a lone surrogate an error message quotes
+        return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()  # \u escapes
 
 
 def json_response(

@@ -11,10 +11,12 @@ from starlette.routing import Route, WebSocketRoute
 
 from app.auth import Authenticator
 from app.downloads import FileServing
+from app.executor import install_direct_resolvers
 from app.graphql_http import GraphQLHTTP
 from app.health import healthz, readyz
 from app.settings import prepare_data_dir
 from app.websocket import GraphQLWebSocket
+from db import backend
 from db.broker import open_broker
 from db.codec import Clock, system_clock
 from db.connection import Database
@@ -25,12 +27,7 @@ from schema.context import Context
 
 
 def open_database(settings: Settings) -> Database:
-    return Database(
-        settings.database_url,
-        readers=settings.sqlite_readers,
-        synchronous=settings.sqlite_synchronous,
-        busy_timeout_ms=settings.busy_timeout_ms,
-    )
+    return backend.open_database(settings)
 
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
@@ -49,6 +46,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         )
 
     schema = build_schema()
+    install_direct_resolvers(schema._schema)
     authenticator = Authenticator(db, settings, clock)
     graphql = GraphQLHTTP(schema, settings, make_context, authenticator)
     websocket = GraphQLWebSocket(schema, settings, make_context, authenticator, graphql.documents)

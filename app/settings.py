@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from app.auth import is_loopback
+from db.backend import check_url
 from db.errors import SettingsError
 from db.settings import Settings
 
@@ -104,11 +105,7 @@ def _check(settings: Settings) -> None:
         raise SettingsError(f"BOTERNITY_PORT must be 1 to 65535, not {settings.port}")
     if not 1 <= settings.default_page_size <= settings.max_page_size:
         raise SettingsError("BOTERNITY_DEFAULT_PAGE_SIZE must be 1 to BOTERNITY_MAX_PAGE_SIZE")
-    scheme = settings.database_url.split(":", 1)[0]
-    if scheme != "sqlite":
-        raise SettingsError(
-            f"unknown database URL scheme '{scheme}' in BOTERNITY_DATABASE_URL (use sqlite:///path)"
-        )
+    check_url(settings.database_url)
 
 
 def prepare_data_dir(settings: Settings) -> None:

@@ -11,10 +11,10 @@ files are removed when it ends, whatever happened.
 """
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect, Request
@@ -62,7 +62,8 @@ async def serve_multipart(request: Request, settings: Settings, run: Run) -> Res
         except UploadError as refused:
             complete = await receiver.drain()
             headers = None if complete else {"Connection": "close"}
-            body = orjson.dumps({"errors": [coded_error(refused.message, refused.code)]})
+            error = coded_error(refused.message, refused.code)
+            body = json.dumps({"errors": [error]}).encode()  # ASCII: a quoted lone surrogate too
             return Response(body, refused.status, headers, media_type="application/json")
         return await run(operations, batched)
     except ClientDisconnect:
@@ -214,6 +215,8 @@ def _parse_json(raw: bytearray, what: str) -> Any:
         return load_json(bytes(raw))
     except (ValueError, UnicodeDecodeError):
         raise UploadError(400, f"{what} is not valid JSON") from None
+    except RecursionError:
+        raise UploadError(400, f"{what} is nested too deeply") from None
 
 
 def _parse_map(raw: bytearray, max_files: int) -> dict[str, list[str]]:

@@ -35,6 +35,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 
 from app.auth import Authenticator, Principal
 from app.documents import DocumentCache, Prepared
+from app.graphql_http import encode
 from db.errors import DomainError, ForbiddenError, SettingsError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
@@ -168,6 +169,10 @@ class GraphQLWebSocket(GraphQL[Context, None]):
         self.make_context = make_context
         self.authenticator = authenticator
         self.documents = documents
+
+    def encode_json(self, data: object) -> str:
+        """The HTTP endpoint's encoder: orjson, pre-encoded JSON values (KV values) as they are."""
+        return encode(data).decode()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return self.make_context(request)

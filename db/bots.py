@@ -6,6 +6,7 @@ from typing import Any
 
 from db.codec import MAX_INT32, MAX_INT64, dump_json, load_json
 from db.connection import Conn, Row
+from db.dialect import locking_variants
 
 _COLUMNS = (
     "id, slug, name, description, status, category, tags, user_id, conversation_count, "
@@ -18,6 +19,9 @@ ORDER_COLUMNS = ("name", "slug", "status", "category", "created_at", "updated_at
 GET_BOT = f"SELECT {_COLUMNS} FROM bots WHERE id = :id"  # noqa: S608 (constant columns)
 GET_BOT_BY_SLUG = f"SELECT {_COLUMNS} FROM bots WHERE slug = :slug"  # noqa: S608
 BOT_EXISTS = "SELECT 1 FROM bots WHERE id = :id"
+# PostgreSQL row locks: writes that add files under a bot share it, its delete takes it alone.
+SHARE_BOT = locking_variants(BOT_EXISTS, "KEY SHARE")
+LOCK_BOT = locking_variants(BOT_EXISTS, "UPDATE")
 INSERT_BOT = f"""
 INSERT INTO bots (id, slug, name, description, status, category, tags, user_id,
                   created_at, updated_at)
@@ -147,6 +151,13 @@ async def get_bots(conn: Conn, *, ids: Sequence[str]) -> dict[str, BotRow]:
 
 async def bot_exists(conn: Conn, *, id: str) -> bool:
     return await conn.fetch_one(BOT_EXISTS, {"id": id}) is not None
+
+
+async def lock_bot(conn: Conn, *, id: str, exclusive: bool = False) -> bool:
+    """Whether the bot exists; on PostgreSQL its row stays locked until the transaction ends
+    (shared: a concurrent delete of the bot waits; exclusive: before deleting it)."""
+    sql = (LOCK_BOT if exclusive else SHARE_BOT)[conn.dialect]
+    return await conn.fetch_one(sql, {"id": id}) is not None
 
 
 async def taken_slugs(conn: Conn, *, candidates: Sequence[str]) -> set[str]:

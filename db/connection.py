@@ -12,7 +12,8 @@ The app owns its connections for its whole life (DESIGN.md section 2):
   lock) and COMMIT (it may wait for fsync).
 - Every write goes through `Database.write()`: an app-wide lock plus BEGIN IMMEDIATE on the
   writer, so a read-then-write transaction never meets "database is locked", and other
-  processes (the CLI, a restarted server) wait on busy_timeout instead of failing.
+  processes (the CLI, a restarted server) wait on busy_timeout instead of failing. Writes
+  that queue while a COMMIT runs share the next one (group commit; see `write`).
 
 Repository functions take a `Conn` first and never open transactions themselves.
 """
@@ -160,6 +161,8 @@ class Database:
         self._readers: list[Conn] = []
         self._next_reader: itertools.cycle[Conn] | None = None
         self._write_lock = asyncio.Lock()
+        self._batch: _Batch | None = None
+        self._committer: asyncio.Future[None] | None = None
 
     async def connect(self) -> None:
         await self._databases.connect()
@@ -180,6 +183,7 @@ class Database:
 
     async def disconnect(self) -> None:
         async with self._write_lock:
+            await self._commit_batch()
             for held in reversed(self._held):
                 await held.__aexit__(None, None, None)
             self._held.clear()
@@ -195,35 +199,95 @@ class Database:
 
     async def set_journal_mode_wal(self) -> None:
         """WAL is a property of the file; the migration runner sets it once."""
+        async with self._write_lock:
+            await self._commit_batch()
+            await self._writer_conn().execute("PRAGMA journal_mode=WAL")
+
+    def _writer_conn(self) -> WriteConn:
         if self._writer is None:
             raise RuntimeError("the database is not connected")
-        async with self._write_lock:
-            await self._writer.execute("PRAGMA journal_mode=WAL")
+        return self._writer
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteConn]:
-        """One write transaction: it commits whole or changes nothing."""
-        if self._writer is None:
-            raise RuntimeError("the database is not connected")
+        """One write transaction: it commits whole or changes nothing.
+
+        Group commit: each mutation runs in a SAVEPOINT of the writer's open transaction, and
+        the mutations that arrive while one COMMIT is under way share the next COMMIT (one
+        fsync, one trip to aiosqlite's thread). The caller's `async with` ends only after its
+        COMMIT, so nothing is acknowledged before it is durable; a mutation that fails rolls
+        back to its savepoint and leaves the others alone.
+        """
+        writer = self._writer_conn()
         async with self._write_lock:
-            raw = self._writer._raw
-            conn = WriteConn(raw, self.counter)
-            await _complete(conn.in_thread("BEGIN IMMEDIATE"))
+            batch = self._batch
+            if batch is None:
+                await _complete(writer.in_thread("BEGIN IMMEDIATE"))
+                batch = self._batch = _Batch()
+                self._committer = asyncio.ensure_future(self._commit_when_free())
+            conn = WriteConn(writer._raw, self.counter)
+            await conn.execute("SAVEPOINT mutation")
             try:
                 yield conn
-            except BaseException:
-                await conn.execute("ROLLBACK")
+            except BaseException as error:
+                if writer._raw.in_transaction:
+                    await conn.execute("ROLLBACK TO mutation")
+                    await conn.execute("RELEASE mutation")
+                else:  # SQLite rolled the whole transaction back (disk full, I/O error)
+                    self._batch = None
+                    batch.fail(error)
                 _run(conn._on_rollback)
                 raise
-            try:
-                await _complete(conn.in_thread("COMMIT"))
-            finally:
-                if raw.in_transaction:
-                    await conn.execute("ROLLBACK")
-                    _run(conn._on_rollback)
-            # still under the lock: callbacks see commits in commit order, and content clean-up
-            # cannot race the next writer
-            _run(conn._after_commit)
+            await conn.execute("RELEASE mutation")
+            batch.join(conn)
+        await asyncio.shield(batch.done)
+
+    async def _commit_when_free(self) -> None:
+        async with self._write_lock:
+            await self._commit_batch()
+
+    async def _commit_batch(self) -> None:
+        """COMMIT the open batch (the caller holds the write lock); then its after-commit
+        callbacks run, still under the lock, in commit order."""
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        writer = self._writer_conn()
+        try:
+            await _complete(writer.in_thread("COMMIT"))
+        except BaseException as error:
+            if writer._raw.in_transaction:
+                await writer.execute("ROLLBACK")
+            batch.fail(error)
+            if not isinstance(error, Exception):
+                raise
+            return
+        batch.succeed()
+
+
+class _Batch:
+    """The mutations sharing one SQLite transaction, and their callbacks."""
+
+    def __init__(self) -> None:
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._after_commit: list[Callable[[], None]] = []
+        self._on_rollback: list[Callable[[], None]] = []
+
+    def join(self, conn: WriteConn) -> None:
+        self._after_commit += conn._after_commit
+        self._on_rollback += conn._on_rollback
+
+    def succeed(self) -> None:
+        _run(self._after_commit)
+        self.done.set_result(None)
+
+    def fail(self, error: BaseException) -> None:
+        _run(self._on_rollback)
+        if not self.done.done():
+            self.done.set_exception(
+                error if isinstance(error, Exception) else RuntimeError("the commit was cancelled")
+            )
+        self.done.exception()  # retrieved: waiters that were cancelled meanwhile log nothing
 
 
 async def _complete(statement: Awaitable[None]) -> None:

@@ -5,6 +5,11 @@ Layout: <data dir>/content/ab/cdef... (the hex sha256 split after two characters
 an upload is written to a temp file while its size and sha256 are computed, fsynced, then
 linked into place under its hash and the directory fsynced, before the metadata transaction
 commits. The database says which content is referenced; this module only moves bytes.
+
+`ContentStore` is the interface the files feature uses, inside its write transactions (`add`,
+`hold`, `drop`) and for downloads (`open`); this on-disk store serves SQLite, whose single
+writer orders every change. With PostgreSQL, content lives in the database instead
+(db/file_contents.py), so every API process sees every file.
 """
 
 import asyncio
@@ -12,12 +17,15 @@ import hashlib
 import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from db.connection import Conn, WriteConn
+
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+CHUNK_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +35,14 @@ class StagedFile:
     path: Path
     size_bytes: int
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredContent:
+    """Content to stream: its size and its bytes, chunk by chunk."""
+
+    size_bytes: int
+    chunks: AsyncIterator[bytes]
 
 
 class ContentWriter:
@@ -59,6 +75,9 @@ class ContentStore:
     def __init__(self, data_dir: Path) -> None:
         self.root = data_dir / "content"
         self.tmp = data_dir / "tmp"
+        # content dropped by a transaction whose COMMIT is pending; a later mutation in the same
+        # group commit that names it again takes it off (db/connection.py: group commit)
+        self._doomed: set[str] = set()
 
     def prepare(self) -> None:
         """Create the folders and remove what uploads interrupted by a crash left in tmp."""
@@ -76,10 +95,29 @@ class ContentStore:
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
         return self.root / sha256[:2] / sha256[2:]
 
-    async def add(self, staged: StagedFile) -> bool:
-        """Put staged content in place under its hash; True when this call created it (False
-        when the same content was already stored)."""
-        return await asyncio.to_thread(self._add, staged)
+    async def add(self, conn: WriteConn, staged: StagedFile) -> None:
+        """Store staged content under its hash for a version the transaction is writing;
+        content this call created goes again if the transaction rolls back."""
+        self._doomed.discard(staged.sha256)
+        if await asyncio.to_thread(self._add, staged):
+            conn.on_rollback(lambda: self.remove([staged.sha256]))
+
+    async def hold(self, conn: WriteConn, hashes: Iterable[str]) -> None:
+        """Before rows naming these hashes are deleted: keep concurrent writers off this
+        content until the transaction ends. Nothing to do here: the SQLite writer is alone."""
+
+    async def drop(self, conn: WriteConn, hashes: Iterable[str]) -> None:
+        """Content no version names any more (checked after `hold`): it goes once the
+        transaction commits."""
+        gone = set(hashes)
+        self._doomed |= gone
+
+        def remove_still_doomed() -> None:
+            self.remove(gone & self._doomed)
+            self._doomed -= gone
+
+        conn.after_commit(remove_still_doomed)
+        conn.on_rollback(lambda: self._doomed.difference_update(gone))
 
     def _add(self, staged: StagedFile) -> bool:
         target = self.path(staged.sha256)
@@ -97,12 +135,13 @@ class ContentStore:
         _fsync_dir(target.parent)
         return True
 
-    def open(self, sha256: str) -> BinaryIO | None:
-        """The content opened for reading, or None when it is not stored."""
+    async def open(self, conn: Conn, sha256: str) -> StoredContent | None:
+        """The content to stream, or None when it is not stored."""
         try:
-            return self.path(sha256).open("rb")
+            handle = self.path(sha256).open("rb")
         except FileNotFoundError:
             return None
+        return StoredContent(os.fstat(handle.fileno()).st_size, _read(handle))
 
     def remove(self, hashes: Iterable[str]) -> None:
         for sha256 in hashes:
@@ -114,6 +153,12 @@ class ContentStore:
             if folder.is_dir() and len(folder.name) == 2:
                 hashes = [folder.name + entry.name for entry in folder.iterdir()]
                 yield folder.name, [sha256 for sha256 in hashes if _SHA256.match(sha256)]
+
+
+async def _read(handle: BinaryIO) -> AsyncIterator[bytes]:
+    with handle:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK_BYTES):
+            yield chunk
 
 
 def _fsync_dir(path: Path) -> None:

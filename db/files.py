@@ -1,12 +1,19 @@
 """The bot_files and bot_file_versions tables: the only place their records become
-BotFileRow and FileVersionRow, and the rule that content goes once no version names it."""
+BotFileRow and FileVersionRow, and the rule that content goes once no version names it.
+
+Concurrent writers (PostgreSQL) take row locks in one order, bot, then file, then content, so
+they never deadlock and content never goes while a version still names it: an upload shares
+its bot's lock, upserts the file row, then adds (or share-locks) its content; a delete locks the
+file rows with their hashes, then the content, deletes, and re-checks which content is unnamed.
+"""
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from db.connection import Conn, Row, WriteConn
-from db.content import ContentStore
+from db.content import ContentStore, StagedFile
+from db.dialect import locking_variants
 
 _FILE_COLUMNS = (
     "id, bot_id, filename, mime_type, size_bytes, version, sha256, is_indexed, created_at, "
@@ -47,10 +54,10 @@ WHERE id = :id
 RETURNING {_FILE_COLUMNS}
 """  # noqa: S608 (constant columns)
 DELETE_FILE = "DELETE FROM bot_files WHERE bot_id = :bot_id AND filename = :filename RETURNING id"
-FILE_HASHES = """
-SELECT DISTINCT v.sha256 FROM bot_file_versions v JOIN bot_files f ON f.id = v.file_id
+FILE_HASHES = locking_variants("""
+SELECT v.sha256 FROM bot_file_versions v JOIN bot_files f ON f.id = v.file_id
 WHERE f.bot_id = :bot_id AND (:filename IS NULL OR f.filename = :filename)
-"""
+""")
 HASHES_IN_RANGE = """
 SELECT DISTINCT sha256 FROM bot_file_versions WHERE sha256 >= :low AND sha256 < :high
 """
@@ -178,19 +185,20 @@ async def get_files_by_name(
 
 
 async def create_version(
-    conn: Conn,
+    conn: WriteConn,
     *,
     file_id: str,
     version_id: str,
     bot_id: str,
     filename: str,
     mime_type: str,
-    size_bytes: int,
-    sha256: str,
+    content: StagedFile,
+    store: ContentStore,
     now: str,
 ) -> BotFileRow:
     """A new file at version 1, or the next version of the file with this name (id and
-    created_at kept, is_indexed reset); file_id is used only for a new file."""
+    created_at kept, is_indexed reset), with its content stored; file_id is used only for a new
+    file. The caller holds the bot (db.bots.lock_bot)."""
     row = await conn.fetch_one(
         SAVE_FILE,
         {
@@ -198,21 +206,22 @@ async def create_version(
             "bot_id": bot_id,
             "filename": filename,
             "mime_type": mime_type,
-            "size_bytes": size_bytes,
-            "sha256": sha256,
+            "size_bytes": content.size_bytes,
+            "sha256": content.sha256,
             "now": now,
         },
     )
     assert row is not None  # an upsert always returns its row
     saved = _file(row)
+    await store.add(conn, content)
     await conn.execute(
         INSERT_VERSION,
         {
             "id": version_id,
             "file_id": saved.id,
             "version": saved.version,
-            "size_bytes": size_bytes,
-            "sha256": sha256,
+            "size_bytes": content.size_bytes,
+            "sha256": content.sha256,
             "now": now,
         },
     )
@@ -234,9 +243,9 @@ async def update_file(
 async def delete_file(
     conn: WriteConn, *, bot_id: str, filename: str, store: ContentStore
 ) -> str | None:
-    """Delete a file with its versions; content no other version names goes after commit.
-    Returns the deleted file's id (deleteFile returns it), None when there was no such file."""
-    hashes = await list_content_hashes(conn, bot_id=bot_id, filename=filename)
+    """Delete a file with its versions and the content no other version names. Returns the
+    deleted file's id (deleteFile returns it), None when there was no such file."""
+    hashes = await hold_content(conn, bot_id=bot_id, filename=filename, store=store)
     row = await conn.fetch_one(DELETE_FILE, {"bot_id": bot_id, "filename": filename})
     if row is None:
         return None
@@ -245,15 +254,20 @@ async def delete_file(
     return file_id
 
 
-async def list_content_hashes(conn: Conn, *, bot_id: str, filename: str | None = None) -> set[str]:
-    """The content hashes of a bot's versions (of one file when filename is given)."""
-    rows = await conn.fetch_all(FILE_HASHES, {"bot_id": bot_id, "filename": filename})
-    return {row["sha256"] for row in rows}
+async def hold_content(
+    conn: WriteConn, *, bot_id: str, filename: str | None = None, store: ContentStore
+) -> set[str]:
+    """Before deleting a bot's files (one file when filename is given): their rows and
+    content held (PostgreSQL row locks), and the content hashes their versions name."""
+    rows = await conn.fetch_all(FILE_HASHES[conn.dialect], {"bot_id": bot_id, "filename": filename})
+    hashes = {row["sha256"] for row in rows}
+    await store.hold(conn, hashes)
+    return hashes
 
 
 async def release_content(conn: WriteConn, *, hashes: Iterable[str], store: ContentStore) -> None:
-    """After rows naming these hashes were deleted: remove, once the transaction commits, the
-    content no version names any more (the write lock keeps an upload of it from racing)."""
+    """After rows naming these (held) hashes were deleted: drop the content no version names
+    any more."""
     wanted = sorted(hashes)
     if not wanted:
         return
@@ -264,7 +278,7 @@ async def release_content(conn: WriteConn, *, hashes: Iterable[str], store: Cont
     )
     unreferenced = set(wanted) - {row["sha256"] for row in rows}
     if unreferenced:
-        conn.after_commit(lambda: store.remove(unreferenced))
+        await store.drop(conn, unreferenced)
 
 
 async def remove_orphan_content(conn: WriteConn, *, store: ContentStore) -> int:

@@ -4,6 +4,11 @@ Migrations are migrations/NNNN_snake_case.sql, applied in order. Each one and it
 (version, name, sha256 checksum) commit in one transaction, so a failing migration leaves nothing
 applied. A database whose applied migration no longer matches its file (edited after it landed),
 or that has a migration this version does not know, is refused.
+
+Where the SQL must differ, NNNN_snake_case.sqlite.sql or NNNN_snake_case.postgresql.sql serves
+that database alone (a version is one plain file, or one file per database). On PostgreSQL,
+TEXT columns are declared COLLATE "C" as they run (db/dialect.py), and processes starting at
+once take turns on an advisory lock.
 """
 
 import hashlib
@@ -14,10 +19,11 @@ from importlib import resources
 from pathlib import Path
 
 from db.codec import Clock, format_timestamp
-from db.connection import Conn, Database
+from db.connection import Conn, Database, WriteConn
+from db.dialect import MIGRATION_LOCK, SQLITE, TABLE_EXISTS, migration_ddl
 from db.errors import MigrationError
 
-_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+_FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)(?:\.(sqlite|postgresql))?\.sql$")
 
 _CREATE_BOOKKEEPING = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -45,13 +51,14 @@ class Migration:
         return hashlib.sha256(self.sql.encode()).hexdigest()
 
 
-def load_migrations(source: Path | None = None) -> list[Migration]:
-    """The migration files in order; `source` defaults to the packaged migrations folder."""
+def load_migrations(source: Path | None = None, dialect: str = SQLITE) -> list[Migration]:
+    """The migration files for `dialect` in order; `source` defaults to the packaged migrations
+    folder."""
     folder = source if source is not None else Path(str(resources.files("migrations")))
     found: list[Migration] = []
     for path in sorted(folder.iterdir()):
         match = _FILE_NAME.match(path.name)
-        if match is None:
+        if match is None or match[3] not in (None, dialect):
             continue
         found.append(Migration(int(match[1]), path.name, path.read_text(encoding="utf-8")))
     versions = [migration.version for migration in found]
@@ -105,20 +112,24 @@ def _check_known(applied: dict[int, tuple[str, str]], migrations: list[Migration
 
 async def migrate(db: Database, clock: Clock, source: Path | None = None) -> list[str]:
     """Apply every pending migration; returns the names applied."""
-    migrations = load_migrations(source)
+    dialect = db.read().dialect
+    migrations = load_migrations(source, dialect)
     await db.read().fetch_all("SELECT 1")  # reachable before anything else
     async with db.write() as conn:
+        await _take_turn(conn)
         await conn.execute(_CREATE_BOOKKEEPING)
-    await _set_wal(db)
+    if dialect == SQLITE:
+        await _set_wal(db)
     applied_now: list[str] = []
     for migration in migrations:
         async with db.write() as conn:
+            await _take_turn(conn)
             applied = await _applied(conn)
             _check_known(applied, migrations)
             if migration.version in applied:
                 continue
             for statement in split_statements(migration.sql):
-                await conn.execute(statement)
+                await conn.execute(migration_ddl(statement, dialect))
             await conn.execute(
                 _INSERT_APPLIED,
                 {
@@ -136,13 +147,19 @@ async def migrate(db: Database, clock: Clock, source: Path | None = None) -> lis
 
 async def pending(conn: Conn, source: Path | None = None) -> list[str]:
     """Names of migrations not applied yet; raises MigrationError when the database is off."""
-    migrations = load_migrations(source)
-    has_table = await conn.fetch_val(
-        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
-    )
+    migrations = load_migrations(source, conn.dialect)
+    has_table = await conn.fetch_val(TABLE_EXISTS[conn.dialect], {"name": "schema_migrations"})
     applied = await _applied(conn) if has_table else {}
     _check_known(applied, migrations)
     return [migration.name for migration in migrations if migration.version not in applied]
+
+
+async def _take_turn(conn: WriteConn) -> None:
+    """Migrations run by several processes at once take turns (PostgreSQL; SQLite's single
+    writer already does)."""
+    lock = MIGRATION_LOCK[conn.dialect]
+    if lock is not None:
+        await conn.execute(lock)
 
 
 async def _set_wal(db: Database) -> None:

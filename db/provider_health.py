@@ -4,6 +4,7 @@ ProviderHealthRow."""
 from dataclasses import dataclass
 
 from db.connection import Conn, Row
+from db.dialect import SQLITE, locking_variants
 
 _COLUMNS = (
     "name, priority, circuit_state, consecutive_failures, last_error, last_latency_ms, "
@@ -33,6 +34,14 @@ ON CONFLICT (name) DO UPDATE SET
 RETURNING {_COLUMNS}
 """  # noqa: S608 (constant columns)
 DELETE_PROVIDER_HEALTH = "DELETE FROM provider_health WHERE name = :name RETURNING name"
+LOCK_PROVIDER_HEALTH = locking_variants(GET_PROVIDER_HEALTH)
+# A placeholder row that only its own transaction sees: concurrent first calls for a new name
+# queue on its lock instead of both inserting (the caller's upsert replaces every column).
+CLAIM_PROVIDER_HEALTH = """
+INSERT INTO provider_health (name, updated_at) VALUES (:name, '')
+ON CONFLICT (name) DO NOTHING
+RETURNING name
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +83,14 @@ async def get_provider_health(conn: Conn, *, name: str) -> ProviderHealthRow | N
 
 
 async def lock_provider_health(conn: Conn, *, name: str) -> ProviderHealthRow | None:
-    """The row a read-modify-write inside a write transaction starts from. SQLite's single
-    writer (BEGIN IMMEDIATE) already serialises it; a PostgreSQL backend adds FOR UPDATE here."""
-    row = await conn.fetch_one(GET_PROVIDER_HEALTH, {"name": name})
+    """The row a read-modify-write inside a write transaction starts from (None: no such
+    provider yet), locked until the transaction ends. SQLite's single writer (BEGIN IMMEDIATE)
+    already serialises it. On PostgreSQL a new name is claimed with a placeholder row the
+    caller's write replaces, and an existing row is read FOR UPDATE, so concurrent calls from
+    every process apply one after another."""
+    if conn.dialect != SQLITE and await conn.fetch_one(CLAIM_PROVIDER_HEALTH, {"name": name}):
+        return None
+    row = await conn.fetch_one(LOCK_PROVIDER_HEALTH[conn.dialect], {"name": name})
     return None if row is None else _provider_health(row)
 
 

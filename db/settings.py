@@ -73,6 +73,9 @@ class Settings:
         default=(), metadata=_doc("Comma-separated extra origins allowed to open WebSockets.")
     )
     sqlite_readers: int = field(default=2, metadata=_doc("SQLite reader connections held open."))
+    postgres_pool_size: int = field(
+        default=10, metadata=_doc("Most PostgreSQL connections this process holds (its pool).")
+    )
     sqlite_synchronous: str = field(
         default="FULL", metadata=_doc("SQLite synchronous PRAGMA: NORMAL, FULL or EXTRA.")
     )

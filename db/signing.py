@@ -1,7 +1,9 @@
 """Signed download URLs: the path plus ?exp=<unix seconds>&sig=<hex HMAC-SHA256 of path and
 exp>, so a browser can fetch a file with a plain link (DESIGN.md section 5).
 
-The secret is a setting, or else <data dir>/secret.key, created once (0600) and kept.
+The secret is a setting, or else <data dir>/secret.key, created once (0600) and kept; with
+PostgreSQL it is kept in the database instead, so every API process checks the URLs any of them
+signed.
 """
 
 import hashlib
@@ -11,7 +13,13 @@ import secrets
 from datetime import datetime
 from pathlib import Path
 
+from db.connection import WriteConn
+
 SECRET_FILE = "secret.key"  # noqa: S105 (a file name, not a secret)
+SAVE_SHARED_SECRET = """
+INSERT INTO shared_secrets (name, value) VALUES ('download', :value) ON CONFLICT (name) DO NOTHING
+"""  # noqa: S105 (SQL; the value is a bind)
+SHARED_SECRET = "SELECT value FROM shared_secrets WHERE name = 'download'"  # noqa: S105 (SQL)
 
 
 def load_secret(data_dir: Path) -> bytes:
@@ -33,6 +41,13 @@ def load_secret(data_dir: Path) -> bytes:
         finally:
             temp.unlink()
     return path.read_bytes().strip()
+
+
+async def load_shared_secret(conn: WriteConn) -> bytes:
+    """The database's secret (shared_secrets, PostgreSQL), created by the first process."""
+    await conn.execute(SAVE_SHARED_SECRET, {"value": secrets.token_hex(32)})
+    value: str = await conn.fetch_val(SHARED_SECRET)
+    return value.encode()
 
 
 class UrlSigner:

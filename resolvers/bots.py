@@ -5,11 +5,10 @@ from typing import Annotated
 import strawberry
 
 from db import bots as db_bots
-from db import files as db_files
 from db.codec import MAX_INT32, new_id, parse_uuid
 from db.errors import ConflictError, NotFoundError, ValidationError
 from resolvers import events
-from resolvers.files import release_bot_content
+from resolvers.files import hold_bot_content, release_bot_content
 from resolvers.slug import slug_candidates, slugify
 from schema.bots import (
     Bot,
@@ -214,7 +213,7 @@ class BotMutation:
     ) -> strawberry.ID:
         bot_id = parse_uuid(id)
         async with info.context.db.write() as conn:
-            hashes = await db_files.list_content_hashes(conn, bot_id=bot_id)
+            hashes = await hold_bot_content(conn, info.context, bot_id)
             deleted = await db_bots.delete_bot(conn, id=bot_id)
             events.bot_deleted(conn, info.context, bot_id, deleted)
             await release_bot_content(conn, info.context, hashes)

@@ -1,8 +1,8 @@
 """Bot files: what each file operation does. Thin: validate, call db, map to types.
 
-Content goes to the content store before the metadata transaction commits; content this upload
-newly stored is removed if the transaction rolls back, and content no version names any more
-is removed after a delete commits.
+Content goes to the content store inside the metadata transaction (db/content.py: on disk
+before the commit, removed again on rollback; or in the database); content no version names any
+more goes with the delete that made it so.
 """
 
 from typing import Annotated
@@ -49,9 +49,16 @@ def content_store(context: Context) -> ContentStore:
     return context.content
 
 
+async def hold_bot_content(conn: WriteConn, context: Context, bot_id: str) -> set[str]:
+    """deleteBot, before deleting the bot: the bot, its files and their content held
+    (PostgreSQL row locks, in the order db/files.py gives); the content hashes they name."""
+    await db_bots.lock_bot(conn, id=bot_id, exclusive=True)
+    return await db_files.hold_content(conn, bot_id=bot_id, store=content_store(context))
+
+
 async def release_bot_content(conn: WriteConn, context: Context, hashes: set[str]) -> None:
     """deleteBot, after deleting the bot: its files' content that no version names any more
-    goes once the transaction commits."""
+    goes with it."""
     await db_files.release_content(conn, hashes=hashes, store=content_store(context))
 
 
@@ -110,10 +117,8 @@ class FileMutation:
             raise ValidationError("file must be a file part of a multipart request")
         store = content_store(info.context)
         async with info.context.db.write() as conn:
-            if not await db_bots.bot_exists(conn, id=owner):
+            if not await db_bots.lock_bot(conn, id=owner):
                 raise NotFoundError(f"no bot with id {owner}")
-            if await store.add(file):
-                conn.on_rollback(lambda: store.remove([file.sha256]))
             row = await db_files.create_version(
                 conn,
                 file_id=new_id(),
@@ -121,8 +126,8 @@ class FileMutation:
                 bot_id=owner,
                 filename=name,
                 mime_type=mime_type_for(name),
-                size_bytes=file.size_bytes,
-                sha256=file.sha256,
+                content=file,
+                store=store,
                 now=info.context.now(),
             )
         forget_loaded_files(info.context)

@@ -202,8 +202,8 @@ class ProviderHealthMutation:
         outcome = _outcome(input)
         config = breaker_config(info.context.settings)
         async with info.context.db.write() as conn:
-            now = info.context.clock()  # under the write lock: time follows commit order
             stored = await db_provider_health.lock_provider_health(conn, name=name)
+            now = info.context.clock()  # once the row is locked: time follows commit order
             state = breaker.BreakerState() if stored is None else _state(stored)
             priority = 0 if stored is None else stored.priority
             after = breaker.record_call(state, outcome, now=now, config=config)

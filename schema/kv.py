@@ -3,6 +3,7 @@ per-request loaders behind Bot.kvEntry, Bot.kvEntries and their totalCount."""
 
 from collections.abc import Sequence
 
+import orjson
 import strawberry
 
 from db import kv as db_kv
@@ -48,7 +49,7 @@ class KvEntry:
         return cls(
             bot_id=strawberry.ID(row.bot_id),
             key=row.key,
-            value=JSON(row.value),
+            value=JSON(orjson.Fragment(row.value_json)),
             created_at=DateTime(row.created_at),
             updated_at=DateTime(row.updated_at),
         )

@@ -4,9 +4,11 @@ DateTime values travel through the app in their stored form (fixed-width UTC tex
 DateTime output is the stored text and an input is normalised to it on the way in.
 """
 
+import math
 from typing import Any, NewType
 
 import strawberry
+from graphql import ValueNode, value_from_ast_untyped
 from strawberry.types.scalar import ScalarDefinition
 
 from db.codec import MAX_INT64, MIN_INT64, parse_timestamp_input
@@ -39,6 +41,26 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    """A JSON value written inline in the query. A float beyond the double range (1e999)
+    reads as infinity, which would be stored as null: refuse it, as the JSON body parser
+    refuses it in variables."""
+    value = value_from_ast_untyped(node, variables)
+    if not _finite(value):
+        raise ValidationError("a JSON number must be finite (within the double range)")
+    return value
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_finite(item) for item in value)
+    if isinstance(value, dict):
+        return all(_finite(item) for item in value.values())
+    return True
+
+
 DateTime = NewType("DateTime", str)
 Long = NewType("Long", int)
 JSON = NewType("JSON", object)
@@ -64,5 +86,6 @@ SCALARS: dict[object, ScalarDefinition] = {
         description="Any JSON value, including null.",
         serialize=_identity,
         parse_value=_identity,
+        parse_literal=_parse_json_literal,
     ),
 }

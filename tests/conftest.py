@@ -1,7 +1,13 @@
 """Shared fixtures: a fresh temp-file database per test, the app inside its lifespan, an httpx
-client on the ASGI app, an injectable clock, and the gql / gql_errors helpers."""
+client on the ASGI app, an injectable clock, and the gql / gql_errors helpers.
 
-from collections.abc import AsyncIterator
+Every test using `settings` (so `app`, `client`, `gql` ...) runs on each backend: [sqlite] and
+[postgresql] (a fresh database per test, tests/postgres.py; skipped unless
+BOTERNITY_TEST_POSTGRES_URL is set). A test marked `sqlite_only` runs on SQLite alone.
+"""
+
+import os
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +20,9 @@ from starlette.applications import Starlette
 from app.main import create_app
 from app.settings import load_settings
 from db.settings import Settings
+from tests.postgres import ENV, NOT_SET, PostgresServer
 
+BACKENDS = ("sqlite", "postgresql")
 START = datetime(2026, 2, 12, 22, 4, 12, 123456, tzinfo=UTC)
 
 
@@ -43,9 +51,41 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only") is not None
+        metafunc.parametrize(
+            "backend",
+            [
+                pytest.param(backend, marks=[pytest.mark.postgres] if backend != "sqlite" else [])
+                for backend in BACKENDS[: 1 if sqlite_only else None]
+            ],
+        )
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    url = os.environ.get(ENV)
+    if not url:
+        pytest.skip(NOT_SET)
+    server = PostgresServer(url)
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path / "data")
+def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database of this test's own."""
+    url = postgres_server.fresh_database()
+    yield url
+    postgres_server.drop(url)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> Settings:
+    if backend == "sqlite":
+        return make_settings(tmp_path / "data")
+    return make_settings(tmp_path / "data", database_url=request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ def test_unknown_url_scheme_is_one_line_error(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "boternity-graphql: error: unknown database URL scheme 'mongodb' in "
-        "BOTERNITY_DATABASE_URL (use sqlite:///path)\n"
+        "BOTERNITY_DATABASE_URL (use sqlite:///path or postgresql://user@host/database)\n"
     )
 
 

@@ -178,6 +178,7 @@ async def test_download_of_deleted_file_is_not_found(
     assert error_code(await client.get(file["downloadUrl"])) == (404, "NOT_FOUND")
 
 
+@pytest.mark.sqlite_only  # the secret file in the data dir
 async def test_signing_secret_is_created_private_and_kept_across_restarts(
     settings: Settings, clock: FakeClock
 ) -> None:

@@ -121,6 +121,7 @@ async def test_upload_file_derives_mime_type_from_last_extension(
     assert (await uploaded(client, bot, filename, b"x"))["mimeType"] == mime_type
 
 
+@pytest.mark.sqlite_only  # content files on disk
 async def test_upload_file_same_content_is_stored_once(
     client: httpx.AsyncClient, bot: str, data_dir: Path
 ) -> None:
@@ -186,6 +187,7 @@ async def test_upload_file_failing_transaction_removes_the_new_content(
     assert await filenames(gql, bot) == []
 
 
+@pytest.mark.sqlite_only  # content files on disk
 async def test_upload_file_failing_transaction_keeps_content_already_stored(
     client: httpx.AsyncClient, bot: str, data_dir: Path, monkeypatch: Any
 ) -> None:
@@ -324,6 +326,7 @@ async def test_delete_file_removes_versions_and_content(
     assert (await client.get(file["downloadUrl"])).status_code == 404
 
 
+@pytest.mark.sqlite_only  # content files on disk
 async def test_delete_file_keeps_content_another_file_uses(
     client: httpx.AsyncClient, gql: GraphQL, bot: str, data_dir: Path
 ) -> None:
@@ -353,6 +356,7 @@ async def test_files_of_two_bots_are_isolated(
     assert (await client.get(theirs["downloadUrl"])).content == b"theirs"
 
 
+@pytest.mark.sqlite_only  # content files on disk
 async def test_delete_bot_removes_its_files_versions_and_content(
     client: httpx.AsyncClient, gql: GraphQL, bot: str, data_dir: Path
 ) -> None:

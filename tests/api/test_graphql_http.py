@@ -269,3 +269,28 @@ async def test_post_deeply_nested_json_is_400(client: httpx.AsyncClient) -> None
     )
     assert response.status_code == 400
     assert only_error(response)["message"] == "the request body is nested too deeply"
+
+
+async def test_lone_surrogate_quoted_in_an_error_message_is_escaped(
+    client: httpx.AsyncClient,
+) -> None:
+    body = b'{"query": "mutation($id: ID!) { deleteBot(id: $id) }", "variables": {"id": "\\ud800"}}'
+    response = await client.post(
+        "/graphql", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 200
+    assert b"'\\ud800'" in response.content  # valid UTF-8: the surrogate travels as an escape
+    error = only_error(response)
+    assert (error["message"], error["extensions"]["code"]) == (
+        "id '\ud800' is not a valid UUID",
+        "BAD_USER_INPUT",
+    )
+
+
+async def test_literal_nested_too_deeply_is_too_complex(client: httpx.AsyncClient) -> None:
+    query = '{ bot(slug: "x") { id } a: bots(first: ' + "[" * 300 + "]" * 300 + ") { totalCount } }"
+    response = await client.post("/graphql", json={"query": query})
+    assert only_error(response) == {
+        "message": "the query is nested too deeply",
+        "extensions": {"code": "QUERY_TOO_COMPLEX"},
+    }

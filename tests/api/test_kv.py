@@ -354,6 +354,17 @@ async def test_set_kv_number_beyond_double_range_is_refused(gql: GraphQL, number
     assert await keys_of(gql, bot) == []
 
 
+@pytest.mark.parametrize("literal", ["1e999", "-1e999", "[1, {a: 1e999}]"])
+async def test_set_kv_literal_number_beyond_double_range_is_bad_user_input(
+    gql: GraphQL, literal: str
+) -> None:
+    bot = await new_bot(gql)
+    query = f'mutation {{ setKv(botId: "{bot}", key: "k", value: {literal}) {{ value }} }}'
+    errors = await gql.errors(query)
+    assert codes(errors) == ["BAD_USER_INPUT"]
+    assert await keys_of(gql, bot) == []
+
+
 async def test_set_kv_integer_beyond_64_bits_from_raw_json_stays_exact(gql: GraphQL) -> None:
     bot = await new_bot(gql)
     body = await post_raw_value(gql, bot, "[18446744073709551616, -9223372036854775809, 1.5]")

@@ -83,6 +83,16 @@ async def test_upload_without_preflight_header_is_refused_before_reading(
             {"0": b"x"},
             "the map path 'variables.a.b' does not name a variable",
         ),
+        (
+            {"operations": "[" * 100_000 + "]" * 100_000, "map": '{"0": ["0.variables.file"]}'},
+            {"0": b"x"},
+            "the operations field is nested too deeply",
+        ),
+        (
+            {"operations": '{"query": "q", "variables": {}}', "map": '{"0": ["\\ud800"]}'},
+            {"0": b"x"},
+            "the map path '\ud800' does not point into an operation's variables",
+        ),
     ],
 )
 async def test_upload_breaking_the_protocol_is_400_and_stores_nothing(
@@ -150,6 +160,7 @@ async def test_upload_batch_places_each_file_in_its_operation(
     ]
 
 
+@pytest.mark.sqlite_only  # content files on disk
 async def test_upload_one_file_mapped_to_two_mutations_stores_it_for_both(
     client: httpx.AsyncClient, gql: GraphQL, bot: str, data_dir: Path
 ) -> None:
@@ -214,6 +225,7 @@ async def test_upload_body_over_file_limit_plus_1_mib_is_payload_too_large(
     assert stored(settings.data_dir) == []
 
 
+@pytest.mark.sqlite_only  # content files on disk
 async def test_upload_of_exactly_the_limit_is_accepted(
     client: httpx.AsyncClient, bot: str, data_dir: Path
 ) -> None:
@@ -242,6 +254,7 @@ async def test_upload_one_byte_over_the_limit_is_payload_too_large_and_writes_no
     assert (await gql(FILES, {"botId": bot}))["files"]["nodes"] == []
 
 
+@pytest.mark.sqlite_only  # content files on disk
 async def test_restart_clears_temp_files_and_content_no_version_names(
     settings: Settings, clock: FakeClock, data_dir: Path
 ) -> None:

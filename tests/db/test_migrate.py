@@ -132,3 +132,21 @@ END;
 def test_split_statements_refuses_incomplete_statement() -> None:
     with pytest.raises(MigrationError, match="incomplete SQL statement"):
         split_statements("CREATE TABLE t (a TEXT)")
+
+
+def test_load_migrations_takes_files_of_this_dialect_and_plain_ones(source: Path) -> None:
+    (source / "0900_both.sql").write_text("CREATE TABLE both_ (id TEXT);\n")
+    (source / "0901_only.postgresql.sql").write_text("CREATE TABLE pg (data BYTEA);\n")
+    (source / "0902_only.sqlite.sql").write_text("CREATE TABLE lite (data BLOB);\n")
+    sqlite_names = [migration.name for migration in load_migrations(source)][-2:]
+    postgres_names = [migration.name for migration in load_migrations(source, "postgresql")][-2:]
+    assert sqlite_names == ["0900_both.sql", "0902_only.sqlite.sql"]
+    assert postgres_names == ["0900_both.sql", "0901_only.postgresql.sql"]
+
+
+def test_load_migrations_refuses_a_plain_and_a_dialect_file_of_one_version(source: Path) -> None:
+    (source / "0900_x.sql").write_text("CREATE TABLE x (id TEXT);\n")
+    (source / "0900_x.postgresql.sql").write_text("CREATE TABLE x (id TEXT);\n")
+    assert [migration.name for migration in load_migrations(source)][-1] == "0900_x.sql"
+    with pytest.raises(MigrationError, match="two migration files share a version number"):
+        load_migrations(source, "postgresql")

@@ -58,7 +58,8 @@ def test_load_settings_parses_lists_and_booleans(tmp_path: Path) -> None:
         ),
         (
             {"BOTERNITY_DATABASE_URL": "mysql://x/y"},
-            "unknown database URL scheme 'mysql' in BOTERNITY_DATABASE_URL (use sqlite:///path)",
+            "unknown database URL scheme 'mysql' in BOTERNITY_DATABASE_URL"
+            " (use sqlite:///path or postgresql://user@host/database)",
         ),
     ],
 )

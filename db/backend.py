@@ -1,0 +1,58 @@
+"""The backend a database URL names, with what goes with it: SQLite (the embedded default, one
+machine: content on disk under the data dir) or PostgreSQL (many API processes on one database:
+content and the download-URL secret in the database, db/postgres.py)."""
+
+from pathlib import Path
+
+from db.connection import Database
+from db.content import ContentStore
+from db.errors import SettingsError
+from db.file_contents import DatabaseContentStore
+from db.postgres import SCHEMES as POSTGRES_SCHEMES
+from db.postgres import PostgresDatabase
+from db.settings import Settings
+from db.signing import load_secret, load_shared_secret
+
+SCHEMES = ("sqlite", *POSTGRES_SCHEMES)
+
+
+def url_scheme(url: str) -> str:
+    return url.split(":", 1)[0].lower()
+
+
+def check_url(url: str) -> None:
+    scheme = url_scheme(url)
+    if scheme not in SCHEMES:
+        raise SettingsError(
+            f"unknown database URL scheme '{scheme}' in BOTERNITY_DATABASE_URL "
+            "(use sqlite:///path or postgresql://user@host/database)"
+        )
+
+
+def open_database(settings: Settings) -> Database:
+    """The Database for settings.database_url (not connected yet)."""
+    check_url(settings.database_url)
+    if url_scheme(settings.database_url) in POSTGRES_SCHEMES:
+        return PostgresDatabase(settings.database_url, pool_size=settings.postgres_pool_size)
+    return Database(
+        settings.database_url,
+        readers=settings.sqlite_readers,
+        synchronous=settings.sqlite_synchronous,
+        busy_timeout_ms=settings.busy_timeout_ms,
+    )
+
+
+def open_content_store(db: Database, data_dir: Path) -> ContentStore:
+    if isinstance(db, PostgresDatabase):
+        return DatabaseContentStore(data_dir)
+    return ContentStore(data_dir)
+
+
+async def download_secret(db: Database, settings: Settings) -> bytes:
+    """The secret signing download URLs: the setting, else the backend's own (connected db)."""
+    if settings.download_secret:
+        return settings.download_secret.encode()
+    if isinstance(db, PostgresDatabase):
+        async with db.write() as conn:
+            return await load_shared_secret(conn)
+    return load_secret(settings.data_dir)
