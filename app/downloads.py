@@ -6,7 +6,8 @@ stream the exact stored bytes with Content-Type, Content-Length, ETag (the sha25
 because uploaded HTML or SVG must never run on the API's origin, Content-Disposition:
 attachment (RFC 6266 filename* plus an ASCII fallback), X-Content-Type-Options: nosniff and
 Content-Security-Policy: sandbox. A signed URL (exp and sig) is checked before anything is
-looked up: tampered or expired is 403. Without exp and sig, unsigned_download_allowed decides.
+looked up: tampered or expired is 403. Without exp and sig, the request needs an API key
+(Authorization: Bearer, any scope; none when authentication is disabled), else 401.
 """
 
 from urllib.parse import quote
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from app.auth import Authenticator
 from db import files as db_files
 from db.backend import download_secret, open_content_store
 from db.codec import MAX_INT32, Clock, parse_uuid
@@ -26,11 +28,6 @@ from db.settings import Settings
 from db.signing import UrlSigner
 from schema.errors import coded_error
 from schema.files import content_path
-
-
-def unsigned_download_allowed(request: Request, settings: Settings) -> bool:
-    """Whether a download path without exp and sig may be served (auth disabled, for now)."""
-    return settings.auth == "disabled"
 
 
 def content_disposition(filename: str) -> str:
@@ -45,8 +42,11 @@ def content_disposition(filename: str) -> str:
 class FileServing:
     """The content store, the URL signer and the download routes."""
 
-    def __init__(self, db: Database, settings: Settings, clock: Clock) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, clock: Clock, authenticator: Authenticator
+    ) -> None:
         self._db = db
+        self._authenticator = authenticator
         self._settings = settings
         self._clock = clock
         self.content = open_content_store(db, settings.data_dir)
@@ -81,7 +81,7 @@ class FileServing:
             file_id = parse_uuid(request.path_params["file_id"])
         except ValidationError as error:
             return _error(NotFoundError(error.message), 404)
-        refusal = self._refusal(request, content_path(file_id, version))
+        refusal = await self._refusal(request, content_path(file_id, version))
         if refusal is not None:
             return refusal
         conn = self._db.read()
@@ -92,14 +92,14 @@ class FileServing:
             return _error(NotFoundError(f"no such {what}"), 404)
         return _content_response(content, row)
 
-    def _refusal(self, request: Request, path: str) -> Response | None:
+    async def _refusal(self, request: Request, path: str) -> Response | None:
         exp, sig = request.query_params.get("exp"), request.query_params.get("sig")
         if exp is None and sig is None:
-            if unsigned_download_allowed(request, self._settings):
-                return None
-            return _error(
-                UnauthenticatedError("this download needs a signed URL (downloadUrl)"), 401
-            )
+            try:
+                await self._authenticator.authenticate(request.headers.get("authorization"))
+            except UnauthenticatedError as error:
+                return _error(error, 401)
+            return None
         assert self.signer is not None  # set on start
         problem = self.signer.check(path, exp, sig, self._clock())
         return None if problem is None else _error(ForbiddenError(problem), 403)

@@ -32,7 +32,8 @@ def open_database(settings: Settings) -> Database:
 
 def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     db = open_database(settings)
-    files = FileServing(db, settings, clock)
+    authenticator = Authenticator(db, settings, clock)
+    files = FileServing(db, settings, clock, authenticator)
     broker = open_broker(settings)
 
     def make_context(request: HTTPConnection) -> Context:
@@ -47,7 +48,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
 
     schema = build_schema()
     install_direct_resolvers(schema._schema)
-    authenticator = Authenticator(db, settings, clock)
     graphql = GraphQLHTTP(schema, settings, make_context, authenticator)
     websocket = GraphQLWebSocket(schema, settings, make_context, authenticator, graphql.documents)
 

@@ -11,7 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from asgi_lifespan import LifespanManager
 
+from app.main import create_app
+from db import api_keys
+from db.codec import new_id
 from db.settings import Settings
 from tests.api.upload_helpers import create_bot, serving, uploaded
 from tests.conftest import START, FakeClock, GraphQL, make_settings
@@ -190,3 +194,34 @@ async def test_signing_secret_is_created_private_and_kept_across_restarts(
     async with serving(settings, clock) as client:
         response = await client.get(file["downloadUrl"])
     assert (response.status_code, secret.read_bytes()) == (200, kept)
+
+
+async def test_download_with_auth_needs_a_key_or_a_signature(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    app = create_app(make_settings(tmp_path / "data", auth="required"), clock=clock)
+    secrets = {scope: api_keys.new_secret() for scope in ("read", "write")}
+    async with LifespanManager(app):
+        async with app.state.db.write() as conn:
+            for scope, secret in secrets.items():
+                await api_keys.create_api_key(
+                    conn,
+                    id=new_id(),
+                    name=scope,
+                    scope=scope,
+                    secret=secret,
+                    now="2026-01-01T00:00:00.000000+00:00",
+                )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            client.headers["Authorization"] = f"Bearer {secrets['write']}"
+            file = await uploaded(client, await create_bot(client), "a.txt", b"secret bytes")
+            del client.headers["Authorization"]
+            unsigned = file["downloadUrl"].split("?")[0]
+            assert (await client.get(unsigned)).status_code == 401
+            with_key = await client.get(
+                unsigned, headers={"Authorization": f"Bearer {secrets['read']}"}
+            )
+            assert (with_key.status_code, with_key.content) == (200, b"secret bytes")
+            signed = await client.get(file["downloadUrl"])
+            assert (signed.status_code, signed.content) == (200, b"secret bytes")

@@ -294,3 +294,29 @@ async def test_literal_nested_too_deeply_is_too_complex(client: httpx.AsyncClien
         "message": "the query is nested too deeply",
         "extensions": {"code": "QUERY_TOO_COMPLEX"},
     }
+
+
+async def test_cors_is_off_by_default(client: httpx.AsyncClient) -> None:
+    response = await client.options(
+        "/graphql",
+        headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_cors_allows_only_configured_origins(custom_client: Any) -> None:
+    http = await custom_client(cors_origins="https://app.example")
+    preflight = {
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,content-type",
+    }
+    allowed = await http.options("/graphql", headers={"Origin": "https://app.example", **preflight})
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    other = await http.options("/graphql", headers={"Origin": "https://evil.example", **preflight})
+    assert other.status_code == 400
+    assert "access-control-allow-origin" not in other.headers
+    simple = await http.post(
+        "/graphql", json={"query": COUNT}, headers={"Origin": "https://app.example"}
+    )
+    assert simple.headers["access-control-allow-origin"] == "https://app.example"
