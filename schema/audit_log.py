@@ -9,7 +9,7 @@ import strawberry
 from db import audit_log as db_audit
 from db.audit_log import AuditFilter, MemoryAuditEntryRow
 from db.errors import ValidationError
-from schema.bots import Bot, load_bots
+from schema.bots import Bot, load_bot
 from schema.context import Context, Info
 from schema.inputs import check_optional_text
 from schema.node import Node
@@ -55,8 +55,7 @@ class MemoryAuditEntry(Node):
 
     @strawberry.field(description="The bot; null once the bot is deleted (the trail stays).")
     async def bot(self, info: Info) -> Bot | None:
-        bot: Bot | None = await info.context.loader(load_bots).load(self.bot_id)
-        return bot
+        return await load_bot(info.context, self.bot_id)
 
     @classmethod
     def from_row(cls, row: MemoryAuditEntryRow) -> "MemoryAuditEntry":

@@ -8,6 +8,7 @@ import strawberry
 
 from db import bots as db_bots
 from db.bots import BotRow
+from db.errors import NotFoundError
 from schema.context import Context, Info
 from schema.node import Node
 from schema.pagination import AFTER, FIRST, Connection
@@ -174,6 +175,20 @@ async def load_bots(context: Context, ids: Sequence[str]) -> list[Bot | None]:
     """Bots by id for the per-request DataLoader (KvEntry.bot, MemoryAuditEntry.bot, ...)."""
     found = await db_bots.get_bots(context.db.read(), ids=ids)
     return [None if (row := found.get(bot_id)) is None else Bot.from_row(row) for bot_id in ids]
+
+
+async def load_bot(context: Context, bot_id: str) -> Bot | None:
+    """One bot through the request's DataLoader (a parent link: many rows, one statement)."""
+    bot: Bot | None = await context.loader(load_bots).load(bot_id)
+    return bot
+
+
+async def parent_bot(context: Context, bot_id: str) -> Bot:
+    """The bot a row belongs to; NOT_FOUND when it was deleted meanwhile."""
+    bot = await load_bot(context, bot_id)
+    if bot is None:
+        raise NotFoundError(f"bot {bot_id} was deleted")
+    return bot
 
 
 @strawberry.input(description="A new bot.")

@@ -8,9 +8,9 @@ from typing import Annotated, Any, TypeVar
 import strawberry
 
 from db import files as db_files
-from db.errors import NotFoundError, ValidationError
+from db.errors import ValidationError
 from db.files import BotFileRow, FileVersionRow
-from schema.bots import Bot, load_bots
+from schema.bots import Bot, parent_bot
 from schema.context import Context, Info
 from schema.inputs import check_text
 from schema.node import Node
@@ -109,10 +109,7 @@ class StorageFile(Node):
 
     @strawberry.field(description="The bot the file belongs to.")
     async def bot(self, info: Info) -> Bot:
-        bot: Bot | None = await info.context.loader(load_bots).load(self.bot_id)
-        if bot is None:
-            raise NotFoundError(f"bot {self.bot_id} was deleted")
-        return bot
+        return await parent_bot(info.context, self.bot_id)
 
     @classmethod
     def from_row(cls, row: BotFileRow) -> "StorageFile":

@@ -7,9 +7,9 @@ import orjson
 import strawberry
 
 from db import kv as db_kv
-from db.errors import NotFoundError, ValidationError
+from db.errors import ValidationError
 from db.kv import KeyRange, KvEntryRow
-from schema.bots import Bot, load_bots
+from schema.bots import Bot, parent_bot
 from schema.context import Context, Info
 from schema.inputs import check_text
 from schema.pagination import (
@@ -39,10 +39,7 @@ class KvEntry:
 
     @strawberry.field(description="The bot the entry belongs to.")
     async def bot(self, info: Info) -> Bot:
-        bot: Bot | None = await info.context.loader(load_bots).load(self.bot_id)
-        if bot is None:
-            raise NotFoundError(f"bot {self.bot_id} was deleted")
-        return bot
+        return await parent_bot(info.context, self.bot_id)
 
     @classmethod
     def from_row(cls, row: KvEntryRow) -> "KvEntry":
