@@ -17,7 +17,6 @@ from app.health import healthz, readyz
 from app.settings import prepare_data_dir
 from app.websocket import GraphQLWebSocket
 from db import backend
-from db.broker import open_broker
 from db.codec import Clock, system_clock
 from db.connection import Database
 from db.migrate import migrate
@@ -34,7 +33,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
     db = open_database(settings)
     authenticator = Authenticator(db, settings, clock)
     files = FileServing(db, settings, clock, authenticator)
-    broker = open_broker(settings)
+    broker = backend.open_broker(settings, db)
 
     def make_context(request: HTTPConnection) -> Context:
         return Context(
@@ -58,6 +57,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> Starlette:
         try:
             await migrate(db, clock)
             await files.start()
+            await broker.start()
             yield
         finally:
             await broker.close()  # open subscriptions complete

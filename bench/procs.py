@@ -135,16 +135,39 @@ class Server:
 
 
 def run_wrk(
-    wrk: str, pin: list[str], url: str, ids: Path, body: Path, seconds: int, connections: int
+    wrk: str, pin: list[str], urls: list[str], ids: Path, body: Path, seconds: int, connections: int
 ) -> dict[str, Any]:
-    """One wrk run (one thread); the BENCH_RESULT line load.lua prints, as a dict."""
-    argv = [
-        *pin, wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-        "-s", str(LUA), url, "--", str(ids), str(body),
+    """One wrk run (one thread) per URL, all at once, the connections split between them (one
+    URL per process of a target); the BENCH_RESULT lines load.lua prints, merged into one."""
+    share = max(1, connections // len(urls))
+    running = [
+        subprocess.Popen(
+            [
+                *pin, wrk, "-t1", f"-c{share}", f"-d{seconds}s", "--timeout", "5s",
+                "-s", str(LUA), url, "--", str(ids), str(body),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for url in urls
     ]  # fmt: skip
-    done = subprocess.run(argv, capture_output=True, text=True, check=False)
-    for line in done.stdout.splitlines():
+    return _merge([_result(*process.communicate()) for process in running])
+
+
+def _result(stdout: str, stderr: str) -> dict[str, Any]:
+    for line in stdout.splitlines():
         if line.startswith("BENCH_RESULT "):
             result: dict[str, Any] = json.loads(line.removeprefix("BENCH_RESULT "))
             return result
-    raise RuntimeError(f"wrk printed no result: {done.stdout[-500:]} {done.stderr[-500:]}")
+    raise RuntimeError(f"wrk printed no result: {stdout[-500:]} {stderr[-500:]}")
+
+
+def _merge(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts add up; the duration is the longest; latencies are the worst of the runs."""
+    if len(results) == 1:
+        return results[0]
+    merged = {key: sum(result[key] for result in results) for key in results[0]}
+    for key in ("duration_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "mean_us"):
+        merged[key] = max(result[key] for result in results)
+    return merged

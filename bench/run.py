@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import generate
+import postgres
 import procs
 import report
 from targets import QUERIES, TARGETS, Target, expected, extract, fill
 
 DEFAULT_OUT = procs.BENCH / "out"
-Servers = dict[str, tuple[procs.Server, int]]
+Servers = dict[str, list[tuple[procs.Server, int]]]  # per target: its processes and ports
 
 
 def arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -35,7 +36,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--bots", type=int, default=1000)
     parser.add_argument("--entries", type=int, default=50, help="KV entries per bot")
-    parser.add_argument("--targets", default=",".join(TARGETS), help="comma-separated")
+    parser.add_argument("--targets", help="comma-separated (default: all)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also run this server on PostgreSQL, 1 and 2 processes (targets ours_pg, "
+        "ours_pg2), each on a database boternity_bench_<target> re-created on that server",
+    )
     parser.add_argument("--queries", default=",".join(QUERIES), help="comma-separated")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--quick", action="store_true", help="1 round of 1 s, no warm-up")
@@ -43,7 +50,13 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.rounds = 1, 0, 1
-    names = [name for name in args.targets.split(",") if name]
+    names = (
+        [name for name in TARGETS if args.postgres or not TARGETS[name].postgres]
+        if args.targets is None
+        else [name for name in args.targets.split(",") if name]
+    )
+    if not args.postgres and any(TARGETS[name].postgres for name in names if name in TARGETS):
+        parser.error("the ours_pg targets need --postgres URL")
     args.queries = [query for query in args.queries.split(",") if query]
     for given, known in ((names, TARGETS), (args.queries, QUERIES)):
         unknown = set(given) - set(known)
@@ -74,17 +87,32 @@ def machine(args: argparse.Namespace, wrk: str, pinned: bool) -> dict[str, Any]:
 
 
 def start(
-    targets: list[Target], run_dir: Path, base_db: Path, peer_python: str, pin: list[str]
+    targets: list[Target],
+    run_dir: Path,
+    base_db: Path,
+    peer_python: str,
+    pin: list[str],
+    postgres_url: str | None,
 ) -> Servers:
     servers: Servers = {}
     for target in targets:
-        db = target.data_file(run_dir)
-        db.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(base_db, db)
-        port = procs.free_port()
-        argv = target.command(sys.executable, peer_python, db, port)
-        log = run_dir / f"{target.name}.log"
-        servers[target.name] = (procs.Server(argv, target.env(db), log, pin), port)
+        servers[target.name] = []
+        database = None
+        if target.postgres and postgres_url is not None:
+            database = postgres.prepare(postgres_url, str(base_db), target.name)
+        for process in range(target.processes):
+            db = target.data_file(run_dir, process)
+            db.parent.mkdir(parents=True, exist_ok=True)
+            env = target.env(db)
+            if database is not None:
+                env["BOTERNITY_DATABASE_URL"] = database
+            else:
+                shutil.copyfile(base_db, db)
+            port = procs.free_port()
+            argv = target.command(sys.executable, peer_python, db, port)
+            suffix = f"-{process}" if target.processes > 1 else ""
+            log = run_dir / f"{target.name}{suffix}.log"
+            servers[target.name].append((procs.Server(argv, env, log, pin), port))
     return servers
 
 
@@ -103,6 +131,15 @@ def verify(target: Target, url: str, query: str, base_db: Path, bot_id: str) -> 
     return f"HTTP {status}: {body[:300].decode(errors='replace')}"
 
 
+def verify_all(target: Target, urls: list[str], query: str, base_db: Path, bot_id: str) -> str:
+    """'ok' when every process of the target answers right, else the first problem."""
+    for url in urls:
+        problem = verify(target, url + target.paths[query], query, base_db, bot_id)
+        if problem != "ok":
+            return problem
+    return "ok"
+
+
 def measure(
     args: argparse.Namespace,
     servers: Servers,
@@ -118,9 +155,12 @@ def measure(
             for target in order:
                 if (target, query) not in plan:
                     continue
-                url = f"http://127.0.0.1:{servers[target.name][1]}{target.paths[query]}"
+                urls = [
+                    f"http://127.0.0.1:{port}{target.paths[query]}"
+                    for _, port in servers[target.name]
+                ]
                 body = files[f"{target.name}-{query}"]
-                load = (args.wrk, wrk_pin, url, files["ids"], body)
+                load = (args.wrk, wrk_pin, urls, files["ids"], body)
                 if args.warmup:
                     procs.run_wrk(*load, args.warmup, args.connections)
                 run = procs.run_wrk(*load, args.duration, args.connections)
@@ -149,14 +189,16 @@ def check_answers(
     """Wait for every target, check one answer per query; the (target, query) pairs to load."""
     plan = []
     for target in args.targets:
-        server, port = servers[target.name]
-        url = f"http://127.0.0.1:{port}"
-        try:
-            server.wait_ready(url + target.paths["one_bot"], fill(target.body("one_bot"), bot_id))
-        except RuntimeError as error:
-            raise SystemExit(f"{target.name} did not start: {error}") from None
+        urls = [f"http://127.0.0.1:{port}" for _, port in servers[target.name]]
+        for (server, _), url in zip(servers[target.name], urls, strict=True):
+            try:
+                ready = url + target.paths["one_bot"]
+                server.wait_ready(ready, fill(target.body("one_bot"), bot_id))
+            except RuntimeError as error:
+                raise SystemExit(f"{target.name} did not start: {error}") from None
         queries = [q for q in args.queries if q in target.paths]
-        checked = {q: verify(target, url + target.paths[q], q, base_db, bot_id) for q in queries}
+        # query by query on every process, so set_kv's write comes after every read's check
+        checked = {q: verify_all(target, urls, q, base_db, bot_id) for q in queries}
         results["verify"][target.name] = checked
         plan += [(target, q) for q in queries if checked[q] == "ok"]
     return plan
@@ -177,19 +219,20 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
     files = {"ids": ids_file, **write_bodies(args.targets, run_dir)}
-    servers = start(args.targets, run_dir, base_db, peer_python, server_pin)
+    servers = start(args.targets, run_dir, base_db, peer_python, server_pin, args.postgres)
     try:
         plan = check_answers(args, servers, base_db, bot_id, results)
         results["runs"] = measure(args, servers, plan, files)
         results["meta"]["load_end"] = round(os.getloadavg()[0], 2)
         results["rss_mb"] = {
-            name: round(rss, 1)
-            for name, (server, _) in servers.items()
-            if (rss := server.rss_mb()) is not None
+            name: round(max(rss), 1)
+            for name, processes in servers.items()
+            if (rss := [mb for server, _ in processes if (mb := server.rss_mb()) is not None])
         }
     finally:
-        for server, _ in servers.values():
-            server.stop()
+        for processes in servers.values():
+            for server, _ in processes:
+                server.stop()
     print(report.write(results, args.out))
     print(f"\nwritten: {args.out / 'results.md'} and {args.out / 'results.json'}")
     if results["checks"][-1]["pass"] is False:

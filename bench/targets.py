@@ -106,7 +106,8 @@ class Target:
     """One server under test: how to start it and what it answers.
 
     `command(python, peer_python, database, port)` gives the argv; `paths` maps each query it
-    answers to the URL path; `env` is added to the environment."""
+    answers to the URL path; `env` is added to the environment. A `postgres` target serves the
+    PostgreSQL database the runner prepares (--postgres), with `processes` servers on it."""
 
     name: str
     label: str
@@ -115,12 +116,16 @@ class Target:
     needs_peer_venv: bool = False
     datasette: bool = False
     env: Callable[[Path], dict[str, str]] = field(default=lambda _db: {})
+    postgres: bool = False
+    processes: int = 1
 
     def body(self, query: str) -> str:
         return template(*(DATASETTE if self.datasette else GRAPHQL)[query])
 
-    def data_file(self, run_dir: Path) -> Path:
-        """Where this target's copy of the database lives."""
+    def data_file(self, run_dir: Path, process: int = 0) -> Path:
+        """Where this target's copy of the database lives (in its data dir, for ours)."""
+        if self.postgres:
+            return run_dir / self.name / str(process) / "boternity.db"  # a data dir, no file
         if self.name == "ours":
             return run_dir / "ours" / "boternity.db"
         return run_dir / f"{self.name}.db"
@@ -156,6 +161,23 @@ TARGETS = {
     target.name: target
     for target in (
         Target("ours", "this server", _ours, dict.fromkeys(QUERIES, _GQL), env=_ours_env),
+        Target(
+            "ours_pg",
+            "this server on PostgreSQL, 1 process",
+            _ours,
+            dict.fromkeys(QUERIES, _GQL),
+            env=_ours_env,
+            postgres=True,
+        ),
+        Target(
+            "ours_pg2",
+            "this server on PostgreSQL, 2 processes on one database",
+            _ours,
+            dict.fromkeys(QUERIES, _GQL),
+            env=_ours_env,
+            postgres=True,
+            processes=2,
+        ),
         Target(
             "ceiling",
             "bare Starlette + sqlite3",

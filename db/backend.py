@@ -1,15 +1,18 @@
 """The backend a database URL names, with what goes with it: SQLite (the embedded default, one
-machine: content on disk under the data dir) or PostgreSQL (many API processes on one database:
-content and the download-URL secret in the database, db/postgres.py)."""
+machine: content on disk under the data dir, events within the process) or PostgreSQL (many API
+processes on one database: content and the download-URL secret in the database, events through
+LISTEN/NOTIFY; db/postgres.py)."""
 
 from pathlib import Path
 
+from db.broker import Broker, MemoryBroker
 from db.connection import Database
 from db.content import ContentStore
 from db.errors import SettingsError
 from db.file_contents import DatabaseContentStore
 from db.postgres import SCHEMES as POSTGRES_SCHEMES
 from db.postgres import PostgresDatabase
+from db.postgres_broker import PostgresBroker
 from db.settings import Settings
 from db.signing import load_secret, load_shared_secret
 
@@ -46,6 +49,24 @@ def open_content_store(db: Database, data_dir: Path) -> ContentStore:
     if isinstance(db, PostgresDatabase):
         return DatabaseContentStore(data_dir)
     return ContentStore(data_dir)
+
+
+def open_broker(settings: Settings, db: Database) -> Broker:
+    """The broker the `broker` setting names; auto: postgres with a PostgreSQL database."""
+    if settings.subscription_queue < 1:
+        raise SettingsError("BOTERNITY_SUBSCRIPTION_QUEUE must be at least 1")
+    choice = settings.broker
+    if choice == "auto":
+        choice = "postgres" if isinstance(db, PostgresDatabase) else "memory"
+    if choice == "memory":
+        return MemoryBroker(queue_size=settings.subscription_queue)
+    if choice != "postgres":
+        raise SettingsError(
+            f"BOTERNITY_BROKER must be auto, memory or postgres, not '{settings.broker}'"
+        )
+    if not isinstance(db, PostgresDatabase):
+        raise SettingsError("BOTERNITY_BROKER=postgres needs a postgresql:// database URL")
+    return PostgresBroker(db, queue_size=settings.subscription_queue)
 
 
 async def download_secret(db: Database, settings: Settings) -> bytes:

@@ -1,24 +1,26 @@
 """Live-update events: a broker fans committed changes out to the subscriptions of a topic.
 
-Writers publish from `conn.after_commit` (db/connection.py), which runs under the write lock in
-commit order, so every subscription of a topic sees its events in commit order and never one of
-a rolled-back transaction. Publishing never waits: each subscription has its own bounded queue,
+Writers hand their events over inside the write transaction (`publish_after`, `complete_after`);
+a broker delivers them once it commits, in commit order, and never one of a rolled-back
+transaction (the memory broker from `conn.after_commit`, which runs under the SQLite write lock
+in commit order). Publishing never waits: each subscription has its own bounded queue,
 and a subscription whose reader falls `queue_size` events behind is ended with
 SubscriptionOverflowError (PAYLOAD_TOO_LARGE) the next time it is read: its client resubscribes
 and re-reads the current state. Writers and the other subscribers are never slowed.
 
-`Broker` is the interface; `MemoryBroker` serves one process (the embedded default). A
-cross-process broker (PostgreSQL LISTEN/NOTIFY) is a second implementation, chosen by the
-`broker` setting in `open_broker`. Events are `Change`s whose rows are frozen dataclasses of
-plain values (str, int, bool, None, decoded JSON), so such a broker can encode them.
+`Broker` is the interface; `MemoryBroker` serves one process (the embedded default);
+db/postgres_broker.py carries events between processes with PostgreSQL LISTEN/NOTIFY. The
+`broker` setting chooses (db/backend.py). Events are `Change`s whose rows are frozen
+dataclasses of plain values (str, int, bool, None, decoded JSON), so such a broker can encode
+them.
 """
 
 import asyncio
 from dataclasses import dataclass
 from typing import Protocol
 
-from db.errors import PayloadTooLargeError, SettingsError
-from db.settings import Settings
+from db.connection import WriteConn
+from db.errors import PayloadTooLargeError
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +49,21 @@ class Subscription(Protocol):
 
 
 class Broker(Protocol):
-    def publish(self, topic: str, event: Change) -> None:
-        """Hand the event to every subscription of the topic; never waits."""
+    def publish_after(self, conn: WriteConn, topic: str, event: Change) -> None:
+        """Publish the event to the topic once conn's transaction commits (never if it rolls
+        back); never waits."""
 
-    def complete(self, topic: str) -> None:
-        """End every subscription of the topic after the events already published to it."""
+    def complete_after(self, conn: WriteConn, topic: str) -> None:
+        """End the topic's subscriptions once conn's transaction commits."""
 
     def subscribe(self, topic: str) -> Subscription:
         """A subscription that receives the topic's events published from now on."""
+
+    def subscriber_count(self, topic: str) -> int:
+        """How many subscriptions the topic has in this process now."""
+
+    async def start(self) -> None:
+        """Begin delivering events (the database is connected)."""
 
     async def close(self) -> None:
         """End every subscription (server shutdown); later subscriptions end at once."""
@@ -109,7 +118,14 @@ class MemoryBroker:
         self._topics: dict[str, dict[MemorySubscription, None]] = {}
         self._closed = False
 
+    def publish_after(self, conn: WriteConn, topic: str, event: Change) -> None:
+        conn.after_commit(lambda: self.publish(topic, event))
+
+    def complete_after(self, conn: WriteConn, topic: str) -> None:
+        conn.after_commit(lambda: self.complete(topic))
+
     def publish(self, topic: str, event: Change) -> None:
+        """Hand the event to every subscription of the topic now."""
         subscribers = self._topics.get(topic)
         if not subscribers:
             return
@@ -118,8 +134,13 @@ class MemoryBroker:
                 self.forget(subscription)
 
     def complete(self, topic: str) -> None:
+        """End every subscription of the topic after the events already queued for it."""
         for subscription in self._topics.pop(topic, {}):
             subscription.end()
+
+    def complete_all(self) -> None:
+        for topic in list(self._topics):
+            self.complete(topic)
 
     def subscribe(self, topic: str) -> MemorySubscription:
         subscription = MemorySubscription(self, topic, self._queue_size)
@@ -140,16 +161,9 @@ class MemoryBroker:
             if not subscribers:
                 del self._topics[subscription.topic]
 
+    async def start(self) -> None:
+        """Nothing to start: events are handed over in this process."""
+
     async def close(self) -> None:
         self._closed = True
-        for topic in list(self._topics):
-            self.complete(topic)
-
-
-def open_broker(settings: Settings) -> Broker:
-    """The broker the `broker` setting names."""
-    if settings.broker != "memory":
-        raise SettingsError(f"BOTERNITY_BROKER must be memory, not '{settings.broker}'")
-    if settings.subscription_queue < 1:
-        raise SettingsError("BOTERNITY_SUBSCRIPTION_QUEUE must be at least 1")
-    return MemoryBroker(queue_size=settings.subscription_queue)
+        self.complete_all()

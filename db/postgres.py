@@ -9,7 +9,8 @@ that the `databases` PostgreSQL backend opens, for many API processes on one dat
   app-wide lock: other processes write too, so every read-modify-write is one statement or
   locks its rows (FOR UPDATE), and PostgreSQL's row locks order what must be ordered.
   after_commit callbacks run once the COMMIT has returned; in-process commit order is not
-  guaranteed between concurrent writers (the postgres broker orders events by commit itself).
+  guaranteed between concurrent writers. Notifications (`notify`) go out with the transaction,
+  so listeners get them in commit order (the postgres broker, db/postgres_broker.py).
 - Connections return to the pool without asyncpg's reset query: nothing here changes session
   state, so each statement costs one round trip.
 - A write that collides with a concurrent one (a deadlock or a parent deleted meanwhile) is
@@ -38,6 +39,10 @@ from db.dialect import POSTGRESQL, bound, numbered
 from db.errors import ConflictError, SettingsError
 
 SCHEMES = ("postgresql", "postgres")
+NOTIFY = """
+SELECT pg_notify(n.channel, n.payload)
+FROM unnest(CAST(:channels AS TEXT[]), CAST(:payloads AS TEXT[])) AS n(channel, payload)
+"""
 _COLLISIONS = (
     asyncpg.DeadlockDetectedError,
     asyncpg.SerializationError,
@@ -112,6 +117,18 @@ class PostgresWriteConn(PostgresConn, WriteConn):
         super().__init__(raw, counter)
         self._after_commit = []
         self._on_rollback = []
+        self._notifications: list[tuple[str, str]] = []
+
+    def notify(self, channel: str, payload: str) -> None:
+        """NOTIFY with this transaction: listeners get it at the commit (in commit order, the
+        transaction's notifications in the order given), never if it rolls back."""
+        self._notifications.append((channel, payload))
+
+    async def send_notifications(self) -> None:
+        """Before COMMIT: every notification in one statement."""
+        if self._notifications:
+            channels, payloads = zip(*self._notifications, strict=True)
+            await self.execute(NOTIFY, {"channels": list(channels), "payloads": list(payloads)})
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -149,6 +166,19 @@ class PostgresDatabase(Database):
             ) from None
         self._reader = PostgresConn(self.pool, self.counter)
 
+    async def connect_one(self) -> asyncpg.Connection:
+        """A connection of its own, outside the pool (the postgres broker LISTENs on one)."""
+        url = databases.DatabaseURL(self.url)
+        ssl = url.options.get("ssl")
+        return await asyncpg.connect(
+            host=url.hostname,
+            port=url.port,
+            user=url.username,
+            password=url.password,
+            database=url.database,
+            **({} if ssl is None else {"ssl": {"true": True, "false": False}.get(ssl, ssl)}),
+        )
+
     @property
     def pool(self) -> asyncpg.Pool:
         """The asyncpg pool the `databases` backend opened."""
@@ -174,6 +204,7 @@ class PostgresDatabase(Database):
             try:
                 await _complete(conn.execute("BEGIN"))
                 yield conn
+                await conn.send_notifications()
             except BaseException:
                 await _abandon(conn, raw)
                 raise

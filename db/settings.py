@@ -43,8 +43,12 @@ class Settings:
         ),
     )
     broker: str = field(
-        default="memory",
-        metadata=_doc("Where subscription events travel: memory (within this one process)."),
+        default="auto",
+        metadata=_doc(
+            "Where subscription events travel: memory (within this one process), postgres"
+            " (LISTEN/NOTIFY, between every process on the database) or auto (postgres with a"
+            " PostgreSQL database, else memory)."
+        ),
     )
     max_body_bytes: int = field(
         default=8 * 1024 * 1024, metadata=_doc("Largest JSON or GET request body, in bytes.")

@@ -1,8 +1,8 @@
 """Live-update events, published by mutations: one call each, inside the write transaction.
 
-Each helper registers an after-commit callback (db/connection.py) that hands the events to the
-broker: nothing is published for a rolled-back transaction, and events leave in commit order.
-Topics are named here, and read by resolvers/subscriptions.py.
+Each helper hands the events to the broker with the write transaction (db/broker.py): nothing is
+published for a rolled-back transaction, and events leave in commit order. Topics are named
+here, and read by resolvers/subscriptions.py.
 """
 
 from db.audit_log import MemoryAuditEntryRow
@@ -34,14 +34,8 @@ def draft_topic(session_id: str) -> str:
 
 
 def _after_commit(conn: WriteConn, context: Context, events: list[tuple[str, Change]]) -> None:
-    broker = context.broker
-
-    def publish() -> None:
-        for topic, event in events:
-            broker.publish(topic, event)
-
-    if events:
-        conn.after_commit(publish)
+    for topic, event in events:
+        context.broker.publish_after(conn, topic, event)
 
 
 def kv_set(conn: WriteConn, context: Context, *rows: KvEntryRow | None) -> None:
@@ -59,8 +53,7 @@ def kv_deleted(conn: WriteConn, context: Context, bot_id: str, key: str, deleted
 def bot_deleted(conn: WriteConn, context: Context, bot_id: str, deleted: bool) -> None:
     """A deleted bot completes its kvChanged subscriptions."""
     if deleted:
-        broker = context.broker
-        conn.after_commit(lambda: broker.complete(kv_topic(bot_id)))
+        context.broker.complete_after(conn, kv_topic(bot_id))
 
 
 def audit_logged(conn: WriteConn, context: Context, row: MemoryAuditEntryRow | None) -> None:

@@ -14,7 +14,11 @@ README = (Path(__file__).parents[1] / "README.md").read_text()
 def test_readme_settings_table_lists_every_setting_with_its_default() -> None:
     for spec in fields(Settings):
         row = next(
-            (line for line in README.splitlines() if line.startswith(f"| `BOTERNITY_{spec.name.upper()}`")),
+            (
+                line
+                for line in README.splitlines()
+                if line.startswith(f"| `BOTERNITY_{spec.name.upper()}`")
+            ),
             None,
         )
         assert row is not None, spec.name

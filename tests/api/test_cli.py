@@ -86,3 +86,15 @@ def test_serve_with_auth_disabled_on_public_host_is_refused(tmp_path: Path) -> N
         "boternity-graphql: error: BOTERNITY_AUTH=disabled is allowed only on a loopback host, "
         "not 0.0.0.0\n"
     )
+
+
+def test_unreachable_postgresql_is_one_line_error_without_the_password(tmp_path: Path) -> None:
+    url = "postgresql://bob:s3cret@127.0.0.1:1/nowhere"
+    result = run("migrate", data_dir=tmp_path, BOTERNITY_DATABASE_URL=url)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        "boternity-graphql: error: cannot connect to the PostgreSQL database "
+        "postgresql://bob:***@127.0.0.1:1/nowhere: "
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "s3cret" not in result.stderr

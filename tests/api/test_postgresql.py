@@ -1,7 +1,7 @@
 """What only PostgreSQL has: file content in the database (chunked, stored once, gone with the
 last version naming it, never half-written), the shared download secret, byte-order columns,
-and migrations run by several processes at once. Every test here runs on PostgreSQL alone
-(`settings` below), and skips without BOTERNITY_TEST_POSTGRES_URL."""
+migrations run by several processes at once, and the LISTEN/NOTIFY broker. Every test here
+runs on PostgreSQL alone (`settings` below), and skips without BOTERNITY_TEST_POSTGRES_URL."""
 
 import asyncio
 import hashlib
@@ -18,8 +18,10 @@ from db.codec import system_clock
 from db.file_contents import CHUNK_BYTES
 from db.migrate import load_migrations, migrate, pending
 from db.postgres import PostgresDatabase
+from db.postgres_broker import PostgresBroker
 from db.settings import Settings
 from tests.api.upload_helpers import create_bot, serving, upload, uploaded
+from tests.api.ws_session import WsSession, subscribed
 from tests.conftest import FakeClock, GraphQL, codes, make_settings
 
 pytestmark = pytest.mark.postgres
@@ -145,3 +147,46 @@ async def test_processes_migrating_an_empty_database_at_once_apply_each_migratio
         for db in databases:
             await db.disconnect()
         postgres_server.drop(url)
+
+
+KV_CHANGED = "subscription($b: ID!) { kvChanged(botId: $b) { key entry { value } } }"
+SET_KV = "mutation($b: ID!, $k: String!, $v: JSON) { setKv(botId: $b, key: $k, value: $v) { key } }"
+
+
+async def test_broker_is_postgres_with_a_postgresql_database(app: Starlette) -> None:
+    assert isinstance(app.state.broker, PostgresBroker)
+
+
+async def test_kv_event_over_the_notify_payload_limit_arrives_whole(
+    app: Starlette, gql: GraphQL, bot: str
+) -> None:
+    big = "é" * 20_000 + "🙂" * 5000  # 60,000 bytes of UTF-8: parts cut between characters
+    async with WsSession(app) as ws:
+        await ws.init()
+        await ws.subscribe("1", KV_CHANGED, {"b": bot})
+        await subscribed(app, f"kv/{bot}")
+        await gql(SET_KV, {"b": bot, "k": "big", "v": big})
+        await gql(SET_KV, {"b": bot, "k": "small", "v": 1})
+        assert await ws.next("1") == {"kvChanged": {"key": "big", "entry": {"value": big}}}
+        assert await ws.next("1") == {"kvChanged": {"key": "small", "entry": {"value": 1}}}
+
+
+async def test_lost_listening_connection_ends_subscriptions_then_listens_again(
+    app: Starlette, gql: GraphQL, bot: str
+) -> None:
+    async with WsSession(app) as ws:
+        await ws.init()
+        await ws.subscribe("1", KV_CHANGED, {"b": bot})
+        await subscribed(app, f"kv/{bot}")
+        await app.state.db.read().execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE query LIKE 'LISTEN %' AND datname = current_database()"
+        )
+        await ws.completed("1")  # the client resubscribes and re-reads
+        async with asyncio.timeout(10):
+            while not app.state.broker.listening:  # noqa: ASYNC110 (reconnecting)
+                await asyncio.sleep(0.01)
+        await ws.subscribe("2", KV_CHANGED, {"b": bot})
+        await subscribed(app, f"kv/{bot}")
+        await gql(SET_KV, {"b": bot, "k": "after", "v": 2})
+        assert await ws.next("2") == {"kvChanged": {"key": "after", "entry": {"value": 2}}}

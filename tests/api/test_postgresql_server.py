@@ -1,10 +1,12 @@
 """Three API processes on one PostgreSQL database (tests/server.py with BOTERNITY_DATABASE_URL),
 each with a data dir of its own (as on three machines), started at once on an empty database
 (they take turns migrating), driven concurrently: no update is lost, file versions stay
-consecutive, every process serves every file."""
+consecutive, every process serves every file, a subscription on one sees changes made through
+the others."""
 
 import asyncio
 import hashlib
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -13,6 +15,14 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.test_subscriptions_server import (
+    KV_CHANGED,
+    SET_MANY,
+    graphql_ws,
+    next_events,
+    receive,
+    wait_live,
+)
 from tests.api.upload_helpers import create_bot, upload
 from tests.postgres import PostgresServer
 from tests.server import running_server
@@ -111,3 +121,28 @@ async def test_concurrent_uploads_of_one_filename_through_3_processes_are_consec
                 download = await server.get(node["downloadUrl"])
                 assert download.status_code == 200
                 assert download.content == by_sha[node["sha256"]]
+
+
+async def test_subscription_on_one_process_sees_changes_made_through_the_others(
+    clients: list[httpx.AsyncClient],
+) -> None:
+    bot = await create_bot(clients[0])
+    async with graphql_ws(str(clients[0].base_url)) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        assert await receive(ws) == {"type": "connection_ack"}
+        subscribe = {"query": KV_CHANGED, "variables": {"b": bot}}
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": subscribe}))
+        await wait_live(ws, clients[1], bot)  # a write through process B reaches A
+        entries = [{"key": "k1", "value": 1}, {"key": "k2", "value": {"from": "C"}}]
+        await post(clients[2], SET_MANY, {"b": bot, "e": entries})
+        await post(clients[1], 'mutation($b: ID!) { deleteKv(botId: $b, key: "k1") }', {"b": bot})
+        assert await next_events(ws, 3) == [
+            {"key": "k1", "deleted": False, "entry": {"value": 1}},
+            {"key": "k2", "deleted": False, "entry": {"value": {"from": "C"}}},
+            {"key": "k1", "deleted": True, "entry": None},
+        ]
+        await post(clients[2], "mutation($b: ID!) { deleteBot(id: $b) }", {"b": bot})
+        message = await receive(ws)
+        while message.get("type") == "next":  # late probe events
+            message = await receive(ws)
+        assert message == {"id": "1", "type": "complete"}

@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from db.broker import Change, MemoryBroker, Subscription, SubscriptionOverflowError, open_broker
+from db.backend import open_broker
+from db.broker import Change, MemoryBroker, Subscription, SubscriptionOverflowError
+from db.connection import Database
 from db.errors import SettingsError
 from tests.conftest import make_settings
 
@@ -108,19 +110,22 @@ async def test_broker_close_ends_every_subscription_and_later_ones_at_once() -> 
     assert await read_all(broker.subscribe("t")) == []
 
 
-def test_open_broker_memory_is_the_default(tmp_path: Path) -> None:
-    assert isinstance(open_broker(make_settings(tmp_path)), MemoryBroker)
+def test_open_broker_memory_is_the_default_with_sqlite(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    assert isinstance(open_broker(settings, Database(settings.database_url)), MemoryBroker)
 
 
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({"broker": "postgres"}, "BOTERNITY_BROKER must be memory, not 'postgres'"),
+        ({"broker": "redis"}, "BOTERNITY_BROKER must be auto, memory or postgres, not 'redis'"),
+        ({"broker": "postgres"}, "BOTERNITY_BROKER=postgres needs a postgresql:// database URL"),
         ({"subscription_queue": "0"}, "BOTERNITY_SUBSCRIPTION_QUEUE must be at least 1"),
     ],
 )
 def test_open_broker_with_bad_setting_is_refused(
     tmp_path: Path, environ: dict[str, str], message: str
 ) -> None:
+    settings = make_settings(tmp_path, **environ)
     with pytest.raises(SettingsError, match=message):
-        open_broker(make_settings(tmp_path, **environ))
+        open_broker(settings, Database(settings.database_url))
