@@ -21,7 +21,7 @@ from schema.bots import (
     UpdateBotInput,
 )
 from schema.context import Info
-from schema.inputs import MAX_LONG_TEXT_BYTES, check_optional_text, check_text
+from schema.inputs import MAX_LONG_TEXT_BYTES, check_optional_text, check_text, given_fields
 from schema.pagination import (
     AFTER,
     FIRST,
@@ -177,14 +177,7 @@ class BotMutation:
         input: Annotated[UpdateBotInput, strawberry.argument(description="What to change.")],
     ) -> Bot:
         bot_id = parse_uuid(id)
-        changes: dict[str, object] = {}
-        for field in ("name", "description", "category", "status", "tags", "user_id"):
-            value = getattr(input, field)
-            if value is strawberry.UNSET:
-                continue
-            if value is None and field != "user_id":
-                raise ValidationError(f"{field} cannot be null (omit it to keep it)")
-            changes[field] = value
+        changes = given_fields(input, nullable=frozenset({"user_id"}))
         if "name" in changes:
             changes["name"] = _check_name(str(changes["name"]))
         if "description" in changes:

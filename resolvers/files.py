@@ -29,7 +29,7 @@ from schema.files import (
     file_versions,
     forget_loaded_files,
 )
-from schema.inputs import check_text
+from schema.inputs import check_text, given_fields
 from schema.pagination import AFTER, FIRST
 
 _BOT_ID = "The bot's id."
@@ -143,18 +143,12 @@ class FileMutation:
         input: Annotated[UpdateFileInput, strawberry.argument(description="What to change.")],
     ) -> StorageFile:
         file_id = parse_uuid(id)
-        changes: dict[str, object] = {}
-        if input.mime_type is not strawberry.UNSET:
-            if input.mime_type is None:
-                raise ValidationError("mimeType cannot be null (omit it to keep it)")
-            mime_type = normalize_mime_type(check_text(input.mime_type, "mimeType"))
+        changes = given_fields(input)
+        if "mime_type" in changes:
+            mime_type = normalize_mime_type(check_text(changes["mime_type"], "mimeType"))
             if mime_type is None:
                 raise ValidationError(f"mimeType '{input.mime_type}' is not a type/subtype string")
             changes["mime_type"] = mime_type
-        if input.is_indexed is not strawberry.UNSET:
-            if input.is_indexed is None:
-                raise ValidationError("isIndexed cannot be null (omit it to keep it)")
-            changes["is_indexed"] = input.is_indexed
         async with info.context.db.write() as conn:
             row = await db_files.update_file(
                 conn, id=file_id, changes=changes, now=info.context.now()

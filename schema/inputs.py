@@ -2,6 +2,8 @@
 
 from typing import Any
 
+import strawberry
+
 from db.codec import dump_json
 from db.errors import ValidationError
 
@@ -40,3 +42,17 @@ def check_json(value: Any, what: str, *, max_bytes: int) -> str:
     if size > max_bytes:
         raise ValidationError(f"{what} is {size} bytes of JSON; at most {max_bytes} are allowed")
     return text
+
+
+def given_fields(update: object, nullable: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The fields an update input sets, by Python name: omitted ones (UNSET) are left out, and
+    an explicit null is BAD_USER_INPUT unless the field is in `nullable` (then null clears it)."""
+    given: dict[str, Any] = {}
+    for name, value in vars(update).items():
+        if value is strawberry.UNSET:
+            continue
+        if value is None and name not in nullable:
+            camel = name.split("_")[0] + "".join(part.title() for part in name.split("_")[1:])
+            raise ValidationError(f"{camel} cannot be null (omit it to keep it)")
+        given[name] = value
+    return given
