@@ -6,7 +6,7 @@ import strawberry
 
 from db import builder as db_builder
 from db.builder import BuilderDraftRow
-from db.codec import dump_json, new_id, parse_uuid
+from db.codec import new_id, parse_uuid
 from db.connection import Conn
 from db.errors import PreconditionFailedError, ValidationError
 from resolvers import events
@@ -26,7 +26,7 @@ from schema.builder import (
     SaveBuilderDraftInput,
 )
 from schema.context import Info
-from schema.inputs import MAX_LONG_TEXT_BYTES, check_optional_text, check_text
+from schema.inputs import MAX_LONG_TEXT_BYTES, check_json, check_optional_text, check_text
 from schema.pagination import build_connection, decode_cursor, encode_cursor, page_size
 
 _CURSOR_KIND = "builder_draft"
@@ -40,15 +40,7 @@ def _state_text(state: Any) -> str:
         raise ValidationError(f"state must be a JSON object, not {kind}")
     if _depth_over(state, MAX_STATE_DEPTH):
         raise ValidationError(f"state is nested more than {MAX_STATE_DEPTH} levels deep")
-    try:
-        encoded = dump_json(state).encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValidationError("state holds a string that is not valid Unicode") from None
-    if len(encoded) > MAX_STATE_BYTES:
-        raise ValidationError(
-            f"state is {len(encoded)} bytes of JSON; at most {MAX_STATE_BYTES} (1 MiB) are allowed"
-        )
-    return encoded.decode("utf-8")
+    return check_json(state, "state", max_bytes=MAX_STATE_BYTES)
 
 
 def _depth_over(value: Any, limit: int) -> bool:
