@@ -67,6 +67,8 @@ def parse_uuid(text: str, what: str = "id") -> str:
     """Any valid UUID spelling, normalised to lowercase hyphenated; else BAD_USER_INPUT."""
     if not isinstance(text, str) or len(text) > 64:
         raise ValidationError(f"{what} must be a UUID")
+    if _CANONICAL_UUID.fullmatch(text):  # already in the normal form: most ids clients send
+        return text
     try:
         return str(uuid.UUID(text))
     except ValueError:
@@ -98,6 +100,7 @@ def load_json(text: str | bytes) -> Any:
 
 
 _LONG_DIGITS = re.compile(r"[0-9]{19}")
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}")
 
 
