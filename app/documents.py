@@ -5,7 +5,7 @@ each distinct query text is parsed, validated and checked against the depth, tok
 limits once; the result (a document, or the errors) is kept in an LRU cache.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,7 @@ from graphql import (
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from app.compiled import QueryPlan
 from db.settings import Settings
 from schema.errors import PARSE_FAILED, VALIDATION_FAILED, coded_error, format_error
 
@@ -39,6 +40,8 @@ class Prepared:
     document: DocumentNode | None
     errors: list[dict[str, Any]]
     operations: dict[str | None, OperationType]
+    # compiled query plans by operation name (app/compiled.py), made on first use
+    plans: dict[str | None, QueryPlan | None] = field(default_factory=dict)
 
 
 class DocumentCache:

@@ -32,6 +32,8 @@ _STRAWBERRY = "strawberry-definition"
 
 # (response name, attribute (None: the constant __typename), serialize or the typename, non-null)
 LeafPlan = tuple[tuple[str, str | None, Any, bool], ...]
+# GraphQL argument name -> (Python argument name, enum class to convert to or None)
+Converters = dict[str, tuple[str, Any]]
 
 
 _SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], LeafPlan | None]] = {}
@@ -44,7 +46,7 @@ def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
     return isinstance(value, _AWAITABLE)
 
 
-def _plain_attribute(field: GraphQLField) -> str | None:
+def plain_attribute(field: GraphQLField) -> str | None:
     """The Python attribute behind a field Strawberry resolves with plain getattr, or None."""
     definition = (field.extensions or {}).get(_STRAWBERRY)
     if definition is None or not getattr(field.resolve, "_is_default", False):
@@ -170,7 +172,7 @@ def _leaf_plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> LeafPl
         field = parent_type.fields.get(node.name.value)
         if field is None:
             return None
-        attribute = _plain_attribute(field)
+        attribute = plain_attribute(field)
         kind = field.type
         non_null = isinstance(kind, GraphQLNonNull)
         if non_null:
@@ -205,16 +207,14 @@ def install_direct_resolvers(schema: GraphQLSchema) -> int:
     return switched
 
 
-def _direct_resolver(field: GraphQLField) -> Any:
+def argument_converters(field: GraphQLField) -> Converters | None:
+    """How graphql-core's arguments of a Strawberry field become the Python function's keyword
+    arguments: (Python name, enum class or None) by GraphQL name; None when an argument is an
+    input object (Strawberry's wrapper must convert it)."""
     definition: Any = (field.extensions or {}).get(_STRAWBERRY)
-    resolver = getattr(definition, "base_resolver", None)
-    if resolver is None or definition.extensions or definition.permission_classes:
+    if definition is None:
         return None
-    if resolver.self_parameter is None or len(resolver.arguments) != len(field.args):
-        return None
-    function = resolver.wrapped_func
-    info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
-    converters: dict[str, tuple[str, Any]] = {}
+    converters: Converters = {}
     for argument in definition.arguments:
         graphql_name = argument.graphql_name or to_camel_case(argument.python_name)
         graphql_arg = field.args.get(graphql_name)
@@ -231,12 +231,33 @@ def _direct_resolver(field: GraphQLField) -> Any:
             converters[graphql_name] = (argument.python_name, None)
         else:
             return None
+    return converters
+
+
+def python_arguments(converters: Converters, args: dict[str, Any]) -> dict[str, Any]:
+    """graphql-core's coerced arguments as the resolver's keyword arguments."""
+    kwargs = {}
+    for name, value in args.items():
+        python_name, enum = converters[name]
+        kwargs[python_name] = enum(value) if enum is not None and value is not None else value
+    return kwargs
+
+
+def _direct_resolver(field: GraphQLField) -> Any:
+    definition: Any = (field.extensions or {}).get(_STRAWBERRY)
+    resolver = getattr(definition, "base_resolver", None)
+    if resolver is None or definition.extensions or definition.permission_classes:
+        return None
+    if resolver.self_parameter is None or len(resolver.arguments) != len(field.args):
+        return None
+    converters = argument_converters(field)
+    if converters is None:
+        return None
+    function = resolver.wrapped_func
+    info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
-        kwargs = {}
-        for name, value in args.items():
-            python_name, enum = converters[name]
-            kwargs[python_name] = enum(value) if enum is not None and value is not None else value
+        kwargs = python_arguments(converters, args)
         if info_name is not None:
             kwargs[info_name] = info
         return function(source, **kwargs)

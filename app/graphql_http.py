@@ -18,9 +18,11 @@ import strawberry
 from graphql import ExecutionResult, OperationType, execute
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.auth import Authenticator, Principal
+from app.compiled import QueryPlan, compile_query
 from app.documents import DocumentCache, Prepared
 from app.executor import FastExecutor, is_awaitable
 from app.uploads import is_multipart, serve_multipart
@@ -67,6 +69,7 @@ class _Plan:
     prepared: Prepared
     variables: dict[str, Any] | None
     name: str | None
+    compiled: QueryPlan | None = None
 
 
 class GraphQLHTTP:
@@ -82,7 +85,13 @@ class GraphQLHTTP:
         self._make_context = make_context
         self._authenticator = authenticator
         self.documents = DocumentCache(self._schema, settings)
+        self.fallbacks = 0  # compiled runs that graphql-core had to answer instead
         self._ide = get_graphql_ide_html() if settings.graphiql else None
+
+    async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The endpoint as a plain ASGI app (app/main.py routes POST /graphql here)."""
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
         try:
@@ -219,11 +228,20 @@ class GraphQLHTTP:
                 raise RequestError(403, error.message, error.code) from None
         if kind is OperationType.SUBSCRIPTION:
             raise RequestError(400, "subscriptions run over WebSocket (graphql-transport-ws)")
-        return _Plan(prepared, variables, name)
+        if name not in prepared.plans:
+            prepared.plans[name] = compile_query(self._schema, prepared.document, name)
+        return _Plan(prepared, variables, name, prepared.plans[name])
 
     async def _run(self, request: Request, plan: _Plan) -> tuple[dict[str, Any], int]:
         if plan.prepared.document is None:
             return {"errors": plan.prepared.errors}, 400
+        if plan.compiled is not None:
+            try:
+                return await plan.compiled.run(
+                    self._schema, self._make_context(request), plan.variables
+                ), 200
+            except Exception:  # Fallback, or an error graphql-core reports properly
+                self.fallbacks += 1
         result = execute(
             self._schema,
             plan.prepared.document,

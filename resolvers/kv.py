@@ -63,7 +63,7 @@ class KvQuery:
         bot_id: Annotated[strawberry.ID, strawberry.argument(description=_BOT_ID)],
         key: Annotated[str, strawberry.argument(description=_KEY)],
     ) -> KvEntry | None:
-        return await bot_kv_entry(info, parse_uuid(bot_id, "botId"), key)
+        return await bot_kv_entry(info.context, parse_uuid(bot_id, "botId"), key)
 
     @strawberry.field(description="A bot's KV entries in key order (byte order).")
     async def kv_entries(
@@ -75,12 +75,12 @@ class KvQuery:
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> KvEntryConnection:
         checked_bot = parse_uuid(bot_id, "botId")
-        checked, keys, limit = page_args(info, prefix, first, after)
+        checked, keys, limit = page_args(info.context, prefix, first, after)
         rows = await db_kv.list_entries(
             info.context.db.read(), bot_id=checked_bot, keys=keys, limit=limit + 1
         )
         return entry_connection(
-            info, rows, limit=limit, after=after, bot_id=checked_bot, prefix=checked
+            info.context, rows, limit=limit, after=after, bot_id=checked_bot, prefix=checked
         )
 
     @strawberry.field(

@@ -9,8 +9,8 @@ import strawberry
 from db import audit_log as db_audit
 from db.audit_log import AuditFilter, MemoryAuditEntryRow
 from db.errors import ValidationError
-from schema.bots import Bot, load_bot
-from schema.context import Context, Info
+from schema.bots import Bot, load_bot, load_bots_of
+from schema.context import Context, Info, batched
 from schema.inputs import check_optional_text
 from schema.node import Node
 from schema.pagination import (
@@ -53,7 +53,10 @@ class MemoryAuditEntry(Node):
     details: JSON | None = strawberry.field(description="Optional structured context (any JSON).")
     created_at: DateTime = strawberry.field(description="When it was logged (server time).")
 
-    @strawberry.field(description="The bot; null once the bot is deleted (the trail stays).")
+    @strawberry.field(
+        description="The bot; null once the bot is deleted (the trail stays).",
+        metadata=batched(load_bots_of),
+    )
     async def bot(self, info: Info) -> Bot | None:
         return await load_bot(info.context, self.bot_id)
 

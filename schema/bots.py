@@ -2,14 +2,14 @@
 
 from collections.abc import Sequence
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
 from db import bots as db_bots
 from db.bots import BotRow
 from db.errors import NotFoundError
-from schema.context import Context, Info
+from schema.context import Context, Info, batched
 from schema.node import Node
 from schema.pagination import AFTER, FIRST, Connection
 from schema.scalars import DateTime, Long
@@ -33,6 +33,10 @@ class BotCategory(Enum):
     CREATIVE = "creative"
     RESEARCH = "research"
     UTILITY = "utility"
+
+
+_STATUSES = {status.value: status for status in BotStatus}  # faster than BotStatus(value)
+_CATEGORIES = {category.value: category for category in BotCategory}
 
 
 @strawberry.enum(description="What bots can be ordered by; nulls come last in both directions.")
@@ -62,9 +66,21 @@ class BotOrder:
     )
 
 
+async def _kv_entry_batch(context: Context, bots: Sequence["Bot"], key: str) -> list[Any]:
+    from schema.kv import bots_kv_entry
+
+    return await bots_kv_entry(context, bots, key)
+
+
+async def _kv_entries_batch(context: Context, bots: Sequence["Bot"], **arguments: Any) -> list[Any]:
+    from schema.kv import bots_kv_entries
+
+    return await bots_kv_entries(context, bots, **arguments)
+
+
 @strawberry.type(description="A bot: the parent of its KV store, files and memory audit trail.")
 class Bot(Node):
-    id: strawberry.ID = strawberry.field(description="The bot's UUID (v7).")
+    id: str = strawberry.field(graphql_type=strawberry.ID, description="The bot's UUID (v7).")
     slug: str = strawberry.field(
         description="URL-safe name made from the name at creation; unique; kept on rename."
     )
@@ -76,18 +92,27 @@ class Bot(Node):
     user_id: str | None = strawberry.field(
         description="Informational owner id (the deployment is single-tenant)."
     )
-    conversation_count: Long = strawberry.field(description="Conversations started.")
-    total_tokens_used: Long = strawberry.field(description="LLM tokens used.")
-    version_count: int = strawberry.field(description="Soul versions created.")
-    created_at: DateTime = strawberry.field(description="When the bot was created.")
-    updated_at: DateTime = strawberry.field(
-        description="When the bot's settings last changed (createBot, updateBot)."
+    conversation_count: int = strawberry.field(
+        graphql_type=Long, description="Conversations started."
     )
-    last_active_at: DateTime | None = strawberry.field(
-        description="When recordBotActivity last ran; null before any activity."
+    total_tokens_used: int = strawberry.field(graphql_type=Long, description="LLM tokens used.")
+    version_count: int = strawberry.field(description="Soul versions created.")
+    created_at: str = strawberry.field(
+        graphql_type=DateTime, description="When the bot was created."
+    )
+    updated_at: str = strawberry.field(
+        graphql_type=DateTime,
+        description="When the bot's settings last changed (createBot, updateBot).",
+    )
+    last_active_at: str | None = strawberry.field(
+        graphql_type=DateTime | None,
+        description="When recordBotActivity last ran; null before any activity.",
     )
 
-    @strawberry.field(description="One KV entry of this bot, or null when the key is absent.")
+    @strawberry.field(
+        description="One KV entry of this bot, or null when the key is absent.",
+        metadata=batched(_kv_entry_batch),
+    )
     async def kv_entry(
         self,
         info: Info,
@@ -95,9 +120,12 @@ class Bot(Node):
     ) -> Annotated["KvEntry", strawberry.lazy("schema.kv")] | None:
         from schema.kv import bot_kv_entry
 
-        return await bot_kv_entry(info, self.id, key)
+        return await bot_kv_entry(info.context, self.id, key)
 
-    @strawberry.field(description="This bot's KV entries in key order (byte order).")
+    @strawberry.field(
+        description="This bot's KV entries in key order (byte order).",
+        metadata=batched(_kv_entries_batch),
+    )
     async def kv_entries(
         self,
         info: Info,
@@ -110,7 +138,7 @@ class Bot(Node):
     ) -> Connection[Annotated["KvEntry", strawberry.lazy("schema.kv")]]:
         from schema.kv import bot_kv_entries
 
-        return await bot_kv_entries(info, self.id, prefix, first, after)
+        return await bot_kv_entries(info.context, self.id, prefix, first, after)
 
     @strawberry.field(description="This bot's memory audit trail, newest first.")
     async def audit_log(
@@ -151,20 +179,20 @@ class Bot(Node):
     @classmethod
     def from_row(cls, row: BotRow) -> "Bot":
         return cls(
-            id=strawberry.ID(row.id),
+            id=row.id,
             slug=row.slug,
             name=row.name,
             description=row.description,
-            status=BotStatus(row.status),
-            category=BotCategory(row.category),
+            status=_STATUSES[row.status],
+            category=_CATEGORIES[row.category],
             tags=row.tags,
             user_id=row.user_id,
-            conversation_count=Long(row.conversation_count),
-            total_tokens_used=Long(row.total_tokens_used),
+            conversation_count=row.conversation_count,
+            total_tokens_used=row.total_tokens_used,
             version_count=row.version_count,
-            created_at=DateTime(row.created_at),
-            updated_at=DateTime(row.updated_at),
-            last_active_at=None if row.last_active_at is None else DateTime(row.last_active_at),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            last_active_at=row.last_active_at,
         )
 
 
@@ -189,6 +217,24 @@ async def parent_bot(context: Context, bot_id: str) -> Bot:
     if bot is None:
         raise NotFoundError(f"bot {bot_id} was deleted")
     return bot
+
+
+async def load_bots_of(context: Context, children: Sequence[Any]) -> list[Bot | None]:
+    """The bots of rows with a `bot_id` (a parent link's batch resolver: audit entries)."""
+    found: list[Bot | None] = await context.loader(load_bots).load_many(
+        [child.bot_id for child in children]
+    )
+    return found
+
+
+async def parent_bots(context: Context, children: Sequence[Any]) -> list[Bot]:
+    """The bots of rows with a `bot_id`, as parent_bot for each (a parent link's batch
+    resolver: KV entries, files)."""
+    found = await load_bots_of(context, children)
+    for bot, child in zip(found, children, strict=True):
+        if bot is None:
+            raise NotFoundError(f"bot {child.bot_id} was deleted")
+    return [bot for bot in found if bot is not None]
 
 
 @strawberry.input(description="A new bot.")

@@ -55,3 +55,16 @@ class Context:
 
 
 Info = strawberry.Info[Context, None]
+
+
+# A field's batch resolver, declared with `strawberry.field(metadata=batched(function))`:
+# `await function(context, sources, **arguments)` resolves the field for all the sources of a
+# level at once (app/compiled.py), one value per source in their order. It must answer exactly
+# what the field's own resolver answers for each source, and raise where that one raises.
+Batch = Callable[..., Awaitable[Sequence[Any]]]
+BATCH = "boternity-batch"
+
+
+def batched(function: Batch) -> dict[str, Batch]:
+    """Field metadata declaring `function` the field's batch resolver."""
+    return {BATCH: function}

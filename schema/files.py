@@ -10,8 +10,8 @@ import strawberry
 from db import files as db_files
 from db.errors import ValidationError
 from db.files import BotFileRow, FileVersionRow
-from schema.bots import Bot, parent_bot
-from schema.context import Context, Info
+from schema.bots import Bot, parent_bot, parent_bots
+from schema.context import Context, Info, batched
 from schema.inputs import check_text
 from schema.node import Node
 from schema.pagination import (
@@ -107,7 +107,7 @@ class StorageFile(Node):
     def download_url(self, info: Info) -> str:
         return _signed_url(info.context, content_path(self.id))
 
-    @strawberry.field(description="The bot the file belongs to.")
+    @strawberry.field(description="The bot the file belongs to.", metadata=batched(parent_bots))
     async def bot(self, info: Info) -> Bot:
         return await parent_bot(info.context, self.bot_id)
 

@@ -9,8 +9,8 @@ import strawberry
 from db import kv as db_kv
 from db.errors import ValidationError
 from db.kv import KeyRange, KvEntryRow
-from schema.bots import Bot, parent_bot
-from schema.context import Context, Info
+from schema.bots import Bot, parent_bot, parent_bots
+from schema.context import Context, Info, batched
 from schema.inputs import check_text
 from schema.pagination import (
     Connection,
@@ -27,28 +27,33 @@ _CURSOR_KIND = "kv"
 
 @strawberry.type(description="One value of a bot's key-value store, identified by (botId, key).")
 class KvEntry:
-    bot_id: strawberry.ID = strawberry.field(description="The id of the bot the entry belongs to.")
+    bot_id: str = strawberry.field(
+        graphql_type=strawberry.ID, description="The id of the bot the entry belongs to."
+    )
     key: str = strawberry.field(description="1 to 512 bytes of UTF-8; keys sort in byte order.")
-    value: JSON | None = strawberry.field(
-        description="Any JSON value, returned exactly as set; JSON null is a stored value."
+    value: orjson.Fragment = strawberry.field(
+        graphql_type=JSON | None,
+        description="Any JSON value, returned exactly as set; JSON null is a stored value.",
+    )  # the stored JSON text, written out by orjson as it is
+    created_at: str = strawberry.field(
+        graphql_type=DateTime, description="When the key was first set; kept on every upsert."
     )
-    created_at: DateTime = strawberry.field(
-        description="When the key was first set; kept on every upsert."
+    updated_at: str = strawberry.field(
+        graphql_type=DateTime, description="When the key was last set."
     )
-    updated_at: DateTime = strawberry.field(description="When the key was last set.")
 
-    @strawberry.field(description="The bot the entry belongs to.")
+    @strawberry.field(description="The bot the entry belongs to.", metadata=batched(parent_bots))
     async def bot(self, info: Info) -> Bot:
         return await parent_bot(info.context, self.bot_id)
 
     @classmethod
     def from_row(cls, row: KvEntryRow) -> "KvEntry":
         return cls(
-            bot_id=strawberry.ID(row.bot_id),
+            bot_id=row.bot_id,
             key=row.key,
-            value=JSON(orjson.Fragment(row.value_json)),
-            created_at=DateTime(row.created_at),
-            updated_at=DateTime(row.updated_at),
+            value=orjson.Fragment(row.value_json),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
         )
 
 
@@ -77,11 +82,11 @@ def check_prefix(prefix: str | None) -> str:
 
 
 def page_args(
-    info: Info, prefix: str | None, first: int | None, after: str | None
+    context: Context, prefix: str | None, first: int | None, after: str | None
 ) -> tuple[str, KeyRange, int]:
     """The checked prefix, the key range of the page and the page size."""
     checked = check_prefix(prefix)
-    limit = page_size(first, info.context.settings)
+    limit = page_size(first, context.settings)
     cursor = decode_cursor(after, _CURSOR_KIND, 1)
     if cursor is not None and not (isinstance(cursor[0], str) and "\x00" not in cursor[0]):
         raise ValidationError(f"malformed cursor '{after}'")
@@ -89,7 +94,7 @@ def page_args(
 
 
 def entry_connection(
-    info: Info,
+    context: Context,
     rows: Sequence[KvEntryRow],
     *,
     limit: int,
@@ -100,7 +105,7 @@ def entry_connection(
     """A page of entries; totalCount goes through the batched count loader."""
 
     async def count() -> int:
-        total: int = await info.context.loader(load_counts).load((bot_id, prefix))
+        total: int = await context.loader(load_counts).load((bot_id, prefix))
         return total
 
     return build_connection(
@@ -131,16 +136,41 @@ async def load_counts(context: Context, keys: Sequence[tuple[str, str]]) -> list
     return await db_kv.count_entry_scopes(context.db.read(), scopes=keys)
 
 
-async def bot_kv_entry(info: Info, bot_id: str, key: str) -> KvEntry | None:
+async def bot_kv_entry(context: Context, bot_id: str, key: str) -> KvEntry | None:
     """Bot.kvEntry: batched across the bots of a page."""
-    entry: KvEntry | None = await info.context.loader(load_entries).load((bot_id, check_key(key)))
+    entry: KvEntry | None = await context.loader(load_entries).load((bot_id, check_key(key)))
     return entry
 
 
+async def bots_kv_entry(context: Context, bots: Sequence[Bot], key: str) -> list[KvEntry | None]:
+    """Bot.kvEntry for all the bots of a level (its batch resolver)."""
+    checked = check_key(key)
+    found: list[KvEntry | None] = await context.loader(load_entries).load_many(
+        [(bot.id, checked) for bot in bots]
+    )
+    return found
+
+
 async def bot_kv_entries(
-    info: Info, bot_id: str, prefix: str | None, first: int | None, after: str | None
+    context: Context, bot_id: str, prefix: str | None, first: int | None, after: str | None
 ) -> KvEntryConnection:
     """Bot.kvEntries: one batched statement for the pages of all the bots of a page."""
-    checked, keys, limit = page_args(info, prefix, first, after)
-    rows = await info.context.loader(load_pages).load((bot_id, keys, limit + 1))
-    return entry_connection(info, rows, limit=limit, after=after, bot_id=bot_id, prefix=checked)
+    checked, keys, limit = page_args(context, prefix, first, after)
+    rows = await context.loader(load_pages).load((bot_id, keys, limit + 1))
+    return entry_connection(context, rows, limit=limit, after=after, bot_id=bot_id, prefix=checked)
+
+
+async def bots_kv_entries(
+    context: Context,
+    bots: Sequence[Bot],
+    prefix: str | None = None,
+    first: int | None = None,
+    after: str | None = None,
+) -> list[KvEntryConnection]:
+    """Bot.kvEntries for all the bots of a level (its batch resolver)."""
+    checked, keys, limit = page_args(context, prefix, first, after)
+    pages = await context.loader(load_pages).load_many([(bot.id, keys, limit + 1) for bot in bots])
+    return [
+        entry_connection(context, rows, limit=limit, after=after, bot_id=bot.id, prefix=checked)
+        for bot, rows in zip(bots, pages, strict=True)
+    ]

@@ -5,4 +5,4 @@ import strawberry
 
 @strawberry.interface(description="An object with a UUID id, refetchable with node(id).")
 class Node:
-    id: strawberry.ID = strawberry.field(description="Lowercase hyphenated UUID.")
+    id: str = strawberry.field(graphql_type=strawberry.ID, description="Lowercase hyphenated UUID.")

@@ -1,0 +1,560 @@
+"""Compiled queries: common query shapes executed level by level, without graphql-core's
+per-field machinery.
+
+graphql-core completes a response field by field and item by item: a resolve info, argument
+coercion, awaitable checks and a completion call for every field of every item, and a task per
+item when a list's items resolve asynchronously. For a one-row query that is half of the
+server's time; for a page of bots with their KV pages, most of it. A query whose shape is known
+to be plain is compiled once per document (and operation) into a plan that runs *columnar*:
+each field of the selection is resolved for all the items of its level at once, so the work per
+request grows with the number of fields in the query, not with the number of items:
+
+- a plain attribute is read from every item; a leaf is serialized by its type;
+- a field with a resolver is called per item when the resolver is synchronous; asynchronous
+  resolvers run only at the root (one item) or through the field's batch resolver
+  (`schema.context.batched`): one call for all the items of the level, with the request's
+  DataLoader behind it, so a page of 50 bots' KV pages is one awaited statement.
+
+The plan covers queries only, without directives (so what is collected never depends on
+variables), abstract types or introspection. Anything unusual while running (an error from a
+resolver, a null in a non-null field, a value of an unexpected shape) abandons the compiled run:
+graphql-core then executes the whole operation with a fresh context, so errors, partial data
+and null propagation are exactly graphql-core's. Reads have no side effects, so running them
+again is safe; only the error path pays for it.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from graphql import (
+    DirectiveNode,
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    Node,
+    OperationDefinitionNode,
+    OperationType,
+    Undefined,
+    VariableNode,
+    is_required_argument,
+)
+from graphql.execution.collect_fields import (
+    FieldDetails,
+    FragmentDetails,
+    collect_fields,
+    collect_subfields,
+)
+from graphql.execution.get_variable_signature import (
+    GraphQLVariableSignature,
+    get_variable_signature,
+)
+from graphql.execution.values import (
+    VariableValues,
+    VariableValueSource,
+    coerce_argument,
+    get_argument_values,
+    get_variable_values,
+)
+from graphql.pyutils import Path
+from graphql.utilities.coerce_input_value import coerce_input_value
+
+from app.executor import argument_converters, is_awaitable, plain_attribute, python_arguments
+from schema.context import BATCH, Batch
+
+_STRAWBERRY = "strawberry-definition"
+_NO_VARIABLES = VariableValues({}, {})
+_MAX_COERCION_ERRORS = 50
+
+
+class Fallback(Exception):  # noqa: N818 (a signal, not an error)
+    """The compiled run cannot answer this request the way graphql-core would."""
+
+
+@dataclass
+class _Run:
+    """One request's state: what every resolver call needs."""
+
+    schema: GraphQLSchema
+    plan: "QueryPlan"
+    context: Any
+    variables: VariableValues
+
+    def info(self, step: "_Step", parent: GraphQLObjectType) -> GraphQLResolveInfo[Any]:
+        """The resolve info of a step (its path without list indices: one info per level)."""
+        assert step.field is not None  # __typename steps resolve nothing
+        return GraphQLResolveInfo(
+            step.field_name,
+            step.nodes,
+            step.field.type,
+            parent,
+            Path(None, step.response_name, parent.name),
+            self.schema,
+            self.plan.fragment_definitions,
+            None,
+            self.plan.operation,
+            self.variables,
+            self.context,
+            is_awaitable,
+            None,
+            None,  # type: ignore[arg-type]  # no resolver here uses async_helpers
+        )
+
+
+class _Completion:
+    """Turns the values of one position in the response (across all items) into JSON values:
+    `complete` returns the list, or an awaitable of it when `sync` is false."""
+
+    non_null: bool
+    sync: bool
+
+    def complete(self, run: _Run, values: list[Any]) -> Any:
+        raise NotImplementedError
+
+
+class _Leaf(_Completion):
+    sync = True
+
+    def __init__(self, kind: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> None:
+        self.serialize = kind.serialize
+        self.non_null = non_null
+
+    def complete(self, run: _Run, values: list[Any]) -> list[Any]:
+        serialize = self.serialize
+        completed: list[Any] = []
+        for value in values:
+            if value is None:
+                if self.non_null:
+                    raise Fallback
+                completed.append(None)
+                continue
+            serialized = serialize(value)
+            if serialized is None or serialized is Undefined:
+                raise Fallback
+            completed.append(serialized)
+        return completed
+
+
+class _List(_Completion):
+    def __init__(self, item: _Completion, non_null: bool) -> None:
+        self.item = item
+        self.non_null = non_null
+        self.sync = item.sync
+
+    def complete(self, run: _Run, values: list[Any]) -> Any:
+        lengths: list[int] = []
+        flat: list[Any] = []
+        for value in values:
+            if value is None:
+                if self.non_null:
+                    raise Fallback
+                lengths.append(-1)
+            elif isinstance(value, list):
+                lengths.append(len(value))
+                flat.extend(value)
+            else:
+                raise Fallback
+        if self.sync:
+            return _split(lengths, self.item.complete(run, flat))
+        return self._complete_async(run, lengths, flat)
+
+    async def _complete_async(self, run: _Run, lengths: list[int], flat: list[Any]) -> list[Any]:
+        return _split(lengths, await self.item.complete(run, flat))
+
+
+def _split(lengths: list[int], items: list[Any]) -> list[Any]:
+    """The completed items of a flattened list of lists, regrouped (-1: a null list)."""
+    completed: list[Any] = []
+    start = 0
+    for length in lengths:
+        if length < 0:
+            completed.append(None)
+        else:
+            completed.append(items[start : start + length])
+            start += length
+    return completed
+
+
+@dataclass
+class _Argument:
+    """An argument given by a variable: its value is the variable's coerced value."""
+
+    name: str
+    variable: str
+    non_null: bool
+    default: Any  # the argument's coerced default (Undefined: none) when the variable is absent
+
+
+@dataclass
+class _Step:
+    """One field of an object's selection."""
+
+    response_name: str
+    field_name: str
+    nodes: list[Any]
+    field: GraphQLField | None  # None: __typename
+    completion: _Completion | None  # None: __typename
+    read: Callable[[Any], Any] | None = None  # a plain attribute
+    resolve: Any = None  # graphql-core's resolver (sync, or async at the root)
+    batch: Batch | None = None
+    converters: Any = None
+    static_args: dict[str, Any] | None = None  # arguments without variables, coerced once
+    # arguments that are variables; the rest are in static_args (None: no fast path)
+    variable_args: list[_Argument] | None = None
+
+    @property
+    def sync(self) -> bool:
+        """Whether the step completes without awaiting (no batch, no asynchronous child)."""
+        return self.batch is None and (self.completion is None or self.completion.sync)
+
+    def arguments(self, run: _Run) -> dict[str, Any]:
+        if self.variable_args is None:
+            if self.static_args is not None:
+                return self.static_args
+            assert self.field is not None  # __typename steps have no arguments
+            try:
+                return get_argument_values(self.field, self.nodes[0], run.variables)
+            except GraphQLError:
+                raise Fallback from None
+        args = dict(self.static_args or {})
+        coerced = run.variables.coerced
+        for argument in self.variable_args:  # as graphql-core's coerce_argument
+            value = coerced.get(argument.variable, Undefined)
+            if value is Undefined:
+                if argument.default is Undefined:
+                    if argument.non_null:
+                        raise Fallback
+                    continue
+                value = argument.default
+            elif value is None and argument.non_null:
+                raise Fallback
+            args[argument.name] = value
+        return args
+
+
+class _Object(_Completion):
+    def __init__(
+        self, kind: GraphQLObjectType, steps: list[_Step], non_null: bool, root: bool
+    ) -> None:
+        self.kind = kind
+        self.steps = steps
+        self.names = [step.response_name for step in steps]
+        self.non_null = non_null
+        self.root = root
+        self.sync = not root and all(step.sync for step in steps)
+
+    def complete(self, run: _Run, values: list[Any]) -> Any:
+        present = values if self.root else [value for value in values if value is not None]
+        if len(present) != len(values) and self.non_null:
+            raise Fallback
+        is_type_of = self.kind.is_type_of
+        if is_type_of is not None:
+            for value in present:
+                if is_type_of(value, None) is not True:  # type: ignore[arg-type]  # info unused
+                    raise Fallback
+        if not self.sync:
+            return self._complete_async(run, values, present)
+        columns = []
+        for step in self.steps:
+            raw = self._values(run, step, present)
+            columns.append(raw if step.completion is None else step.completion.complete(run, raw))
+        return self._rows(values, present, columns)
+
+    async def _complete_async(self, run: _Run, values: list[Any], present: list[Any]) -> list[Any]:
+        columns = []
+        for step in self.steps:
+            if step.batch is not None:
+                kwargs = python_arguments(step.converters, step.arguments(run))
+                raw = list(await step.batch(run.context, present, **kwargs))
+                if len(raw) != len(present):
+                    raise Fallback
+            else:
+                raw = self._values(run, step, present)
+                if self.root:
+                    raw = [await value if is_awaitable(value) else value for value in raw]
+            if step.completion is None:
+                columns.append(raw)
+                continue
+            completed = step.completion.complete(run, raw)
+            columns.append(completed if step.completion.sync else await completed)
+        return self._rows(values, present, columns)
+
+    def _values(self, run: _Run, step: _Step, items: list[Any]) -> list[Any]:
+        """The raw values of a field that needs no batch: an attribute, the type name, or a
+        resolver's answers (awaitables only at the root)."""
+        if step.completion is None:
+            return [self.kind.name] * len(items)
+        if step.read is not None:
+            return list(map(step.read, items))
+        info = run.info(step, self.kind)
+        args = step.arguments(run)
+        values = [step.resolve(item, info, **args) for item in items]
+        if not self.root and any(map(is_awaitable, values)):
+            for value in values:  # never awaited: close them
+                if is_awaitable(value) and hasattr(value, "close"):
+                    value.close()
+            raise Fallback
+        return values
+
+    def _rows(self, values: list[Any], present: list[Any], columns: list[list[Any]]) -> list[Any]:
+        rows = [dict(zip(self.names, row, strict=True)) for row in zip(*columns, strict=True)]
+        if len(present) == len(values):
+            return rows
+        found = iter(rows)
+        return [None if value is None else next(found) for value in values]
+
+
+@dataclass
+class QueryPlan:
+    """A compiled query operation; `run` answers {"data": ...} or raises Fallback."""
+
+    schema: GraphQLSchema
+    operation: OperationDefinitionNode
+    fragments: dict[str, FragmentDetails]
+    root: _Object
+
+    def __post_init__(self) -> None:
+        self.fragment_definitions = {
+            name: fragment.definition for name, fragment in self.fragments.items()
+        }
+        self.leaf_variables: list[GraphQLVariableSignature] | None = []
+        for definition in self.operation.variable_definitions or ():
+            signature = get_variable_signature(self.schema, definition)
+            if isinstance(signature, GraphQLError) or signature.default is not None:
+                self.leaf_variables = None
+                break
+            named = signature.type
+            if isinstance(named, GraphQLNonNull):
+                named = named.of_type
+            if not isinstance(named, GraphQLScalarType | GraphQLEnumType):
+                self.leaf_variables = None
+                break
+            self.leaf_variables.append(signature)
+
+    def _variables(self, schema: GraphQLSchema, inputs: dict[str, Any]) -> VariableValues:
+        """The coerced variables, as graphql-core's get_variable_values makes them. When every
+        variable is a scalar or enum without a default (the common case), the signatures made
+        at compile time are used; a value that does not coerce abandons the run (graphql-core
+        then reports it)."""
+        if self.leaf_variables is None:
+            variables = get_variable_values(
+                schema, self.operation.variable_definitions or (), inputs, _MAX_COERCION_ERRORS
+            )
+            if isinstance(variables, list):
+                raise Fallback
+            return variables
+        sources: dict[str, VariableValueSource] = {}
+        coerced: dict[str, Any] = {}
+        for signature in self.leaf_variables:
+            name = signature.name
+            value = inputs.get(name, Undefined)
+            if value is Undefined:
+                if isinstance(signature.type, GraphQLNonNull):
+                    raise Fallback
+                sources[name] = VariableValueSource(signature)
+                continue
+            sources[name] = VariableValueSource(signature, value)
+            result = coerce_input_value(value, signature.type)
+            if result is Undefined:
+                raise Fallback
+            coerced[name] = result
+        return VariableValues(sources, coerced)
+
+    async def run(
+        self, schema: GraphQLSchema, context: Any, inputs: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        variables = self._variables(schema, inputs or {})
+        run = _Run(schema, self, context, variables)
+        (data,) = await self.root.complete(run, [None])
+        return {"data": data}
+
+
+def compile_query(
+    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
+) -> QueryPlan | None:
+    """The plan of a query operation, or None when graphql-core must execute it."""
+    operation = None
+    fragments: dict[str, FragmentDetails] = {}
+    for definition in document.definitions:
+        if isinstance(definition, FragmentDefinitionNode):
+            fragments[definition.name.value] = FragmentDetails(definition)
+        elif isinstance(definition, OperationDefinitionNode) and (
+            operation_name is None
+            or (definition.name is not None and definition.name.value == operation_name)
+        ):
+            if operation is not None:
+                return None
+            operation = definition
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return None
+    if _has_directives(operation) or any(
+        _has_directives(fragment.definition) for fragment in fragments.values()
+    ):
+        return None
+    query_type = schema.query_type
+    if query_type is None:
+        return None
+    compiler = _Compiler(schema, operation, fragments)
+    collected = collect_fields(schema, fragments, _NO_VARIABLES, query_type, operation)
+    steps = compiler.steps(query_type, collected.grouped_field_set, root=True)
+    if steps is None:
+        return None
+    return QueryPlan(schema, operation, fragments, _Object(query_type, steps, True, root=True))
+
+
+def _has_directives(node: Node) -> bool:
+    """Whether any directive appears below this node (directives make collection depend on
+    variables, and @defer/@stream on incremental delivery)."""
+    for key in node.keys:
+        value = getattr(node, key, None)
+        children = value if isinstance(value, tuple | list) else (value,)
+        for child in children:
+            if isinstance(child, DirectiveNode):
+                return True
+            if isinstance(child, Node) and _has_directives(child):
+                return True
+    return False
+
+
+class _Compiler:
+    def __init__(
+        self,
+        schema: GraphQLSchema,
+        operation: OperationDefinitionNode,
+        fragments: dict[str, FragmentDetails],
+    ) -> None:
+        self.schema = schema
+        self.operation = operation
+        self.fragments = fragments
+
+    def steps(
+        self, parent: GraphQLObjectType, grouped: dict[str, list[FieldDetails]], root: bool
+    ) -> list[_Step] | None:
+        steps = []
+        for response_name, details in grouped.items():
+            step = self._step(parent, response_name, details, root)
+            if step is None:
+                return None
+            steps.append(step)
+        return steps
+
+    def _step(
+        self,
+        parent: GraphQLObjectType,
+        response_name: str,
+        details: list[FieldDetails],
+        root: bool,
+    ) -> _Step | None:
+        node = details[0].node
+        name = node.name.value
+        nodes = [detail.node for detail in details]
+        if name == "__typename":
+            return _Step(response_name, name, nodes, None, None)
+        field = parent.fields.get(name)
+        if field is None:  # introspection (__schema, __type)
+            return None
+        completion = self._completion(field.type, details)
+        if completion is None:
+            return None
+        step = _Step(response_name, name, nodes, field, completion)
+        if not _uses_variables(node):
+            try:
+                step.static_args = get_argument_values(field, node, _NO_VARIABLES)
+            except GraphQLError:
+                return None
+        else:
+            _plan_variable_arguments(step, field, node)
+        attribute = plain_attribute(field)
+        if attribute is not None:
+            step.read = attrgetter(attribute)
+            return step
+        definition: Any = (field.extensions or {}).get(_STRAWBERRY)
+        resolver = getattr(definition, "base_resolver", None)
+        if definition is None or resolver is None:
+            return None
+        batch = definition.metadata.get(BATCH)
+        if batch is not None and not root:
+            step.converters = argument_converters(field)
+            if step.converters is None:
+                return None
+            step.batch = batch
+            return step
+        if resolver.is_async and not root:
+            return None
+        step.resolve = field.resolve
+        return step
+
+    def _completion(self, kind: GraphQLOutputType, details: list[FieldDetails]) -> Any:
+        non_null = isinstance(kind, GraphQLNonNull)
+        if isinstance(kind, GraphQLNonNull):
+            kind = kind.of_type
+        if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
+            return _Leaf(kind, non_null)
+        if isinstance(kind, GraphQLList):
+            item = self._completion(kind.of_type, details)
+            return None if item is None else _List(item, non_null)
+        if isinstance(kind, GraphQLObjectType):
+            grouped = collect_subfields(
+                self.schema, self.fragments, _NO_VARIABLES, self.operation, kind, details
+            ).grouped_field_set
+            steps = self.steps(kind, grouped, root=False)
+            return None if steps is None else _Object(kind, steps, non_null, root=False)
+        return None  # interfaces and unions: graphql-core resolves the runtime type
+
+
+def _plan_variable_arguments(step: _Step, field: GraphQLField, node: FieldNode) -> None:
+    """Where every argument is either free of variables or a bare variable (the common case),
+    the first kind is coerced once and the second taken from the variables per request."""
+    given = {argument.name.value: argument for argument in node.arguments or ()}
+    static: dict[str, Any] = {}
+    variables = []
+    for name, definition in field.args.items():
+        argument = given.get(name)
+        out_name = definition.out_name or name
+        if argument is not None and isinstance(argument.value, VariableNode):
+            default: dict[str, Any] = {}
+            if not is_required_argument(definition):
+                try:
+                    coerce_argument(default, node, name, definition, None, _NO_VARIABLES, None)
+                except (GraphQLError, TypeError):
+                    return
+            non_null = isinstance(definition.type, GraphQLNonNull)
+            variable = argument.value.name.value
+            variables.append(
+                _Argument(out_name, variable, non_null, default.get(out_name, Undefined))
+            )
+        elif argument is not None and _uses_variables(argument):
+            return  # a variable inside a list or object: graphql-core coerces it per request
+        else:
+            try:
+                coerce_argument(static, node, name, definition, argument, _NO_VARIABLES, None)
+            except (GraphQLError, TypeError):
+                return
+    step.static_args = static
+    step.variable_args = variables
+
+
+def _uses_variables(node: Node) -> bool:
+    """Whether the arguments of a field node refer to variables."""
+    for key in node.keys:
+        if key == "selection_set":
+            continue
+        value = getattr(node, key, None)
+        children = value if isinstance(value, tuple | list) else (value,)
+        for child in children:
+            if isinstance(child, VariableNode):
+                return True
+            if isinstance(child, Node) and _uses_variables(child):
+                return True
+    return False
