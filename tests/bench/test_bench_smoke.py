@@ -38,3 +38,20 @@ def test_quick_run_of_ours_and_ceiling_reports_rates_without_errors(tmp_path: Pa
     assert all(cell["req_s"] > 0 and cell["errors"] == 0 for cell in cells)
     assert results["rss_mb"]["ours"] > 0
     assert (tmp_path / "results.md").read_text().startswith("# Benchmark results")
+
+
+def test_cpu_per_request_runs_every_query(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    make = [sys.executable, str(ROOT / "bench" / "generate.py"), "--out", str(data)]
+    subprocess.run([*make, "--bots", "20", "--entries", "5"], check=True, timeout=120)
+    argv = [
+        sys.executable, str(ROOT / "bench" / "cpu.py"), *sorted(QUERIES), "--requests", "10",
+        "--data", str(data), "--profile", "3",
+    ]  # fmt: skip
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if "us CPU per request" in line]
+    assert [line.split(":")[0] for line in lines] == sorted(QUERIES)
+    assert all(float(line.split()[1].replace(",", "")) > 0 for line in lines)
+    assert done.stdout.count("ncalls") == len(QUERIES)  # a profile per query
