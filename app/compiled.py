@@ -398,8 +398,10 @@ def compile_query(
             operation = definition
     if operation is None or operation.operation is not OperationType.QUERY:
         return None
-    if _has_directives(operation) or any(
-        _has_directives(fragment.definition) for fragment in fragments.values()
+    # directives make what is collected depend on variables (and @defer/@stream on
+    # incremental delivery)
+    if _contains(operation, DirectiveNode) or any(
+        _contains(fragment.definition, DirectiveNode) for fragment in fragments.values()
     ):
         return None
     query_type = schema.query_type
@@ -413,16 +415,17 @@ def compile_query(
     return QueryPlan(schema, operation, fragments, _Object(query_type, steps, True, root=True))
 
 
-def _has_directives(node: Node) -> bool:
-    """Whether any directive appears below this node (directives make collection depend on
-    variables, and @defer/@stream on incremental delivery)."""
+def _contains(node: Node, kind: type[Node], selections: bool = True) -> bool:
+    """Whether a node of `kind` appears below `node` (below its selection set too, unless
+    `selections` is false)."""
     for key in node.keys:
+        if key == "selection_set" and not selections:
+            continue
         value = getattr(node, key, None)
-        children = value if isinstance(value, tuple | list) else (value,)
-        for child in children:
-            if isinstance(child, DirectiveNode):
+        for child in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(child, kind):
                 return True
-            if isinstance(child, Node) and _has_directives(child):
+            if isinstance(child, Node) and _contains(child, kind, selections):
                 return True
     return False
 
@@ -547,14 +550,4 @@ def _plan_variable_arguments(step: _Step, field: GraphQLField, node: FieldNode) 
 
 def _uses_variables(node: Node) -> bool:
     """Whether the arguments of a field node refer to variables."""
-    for key in node.keys:
-        if key == "selection_set":
-            continue
-        value = getattr(node, key, None)
-        children = value if isinstance(value, tuple | list) else (value,)
-        for child in children:
-            if isinstance(child, VariableNode):
-                return True
-            if isinstance(child, Node) and _uses_variables(child):
-                return True
-    return False
+    return _contains(node, VariableNode, selections=False)
