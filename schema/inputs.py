@@ -32,9 +32,12 @@ def check_optional_text(
 
 
 def check_json(value: Any, what: str, *, max_bytes: int) -> str:
-    """The value as compact JSON text, or BAD_USER_INPUT when that is over max_bytes of UTF-8
-    or holds a lone surrogate."""
-    text = dump_json(value)
+    """The value as compact JSON text, or BAD_USER_INPUT when that is over max_bytes of UTF-8,
+    holds a lone surrogate or is nested deeper than the interpreter can encode."""
+    try:
+        text = dump_json(value)
+    except RecursionError:
+        raise ValidationError(f"{what} is nested too deeply") from None
     try:
         size = len(text.encode("utf-8"))
     except UnicodeEncodeError:
