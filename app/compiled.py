@@ -11,9 +11,10 @@ request grows with the number of fields in the query, not with the number of ite
 
 - a plain attribute is read from every item; a leaf is serialized by its type;
 - a field with a resolver is called per item when the resolver is synchronous; asynchronous
-  resolvers run only at the root (one item) or through the field's batch resolver
-  (`schema.context.batched`): one call for all the items of the level, with the request's
-  DataLoader behind it, so a page of 50 bots' KV pages is one awaited statement.
+  resolvers run only at the root (one item; root fields run one after another) or through
+  the field's batch resolver (`schema.context.batched`): one call for all the items of the
+  level, with the request's DataLoader behind it, so a page of 50 bots' KV pages is one
+  awaited statement.
 
 The plan covers queries only, without directives (so what is collected never depends on
 variables), abstract types or introspection. Anything unusual while running (an error from a
@@ -488,6 +489,8 @@ class _Compiler:
             return None
         batch = definition.metadata.get(BATCH)
         if batch is not None and not root:
+            if definition.extensions or definition.permission_classes:
+                return None  # they run in Strawberry's wrapper, which a batch call skips
             step.converters = argument_converters(field)
             if step.converters is None:
                 return None
