@@ -71,10 +71,15 @@ from graphql.execution.values import (
 from graphql.pyutils import Path
 from graphql.utilities.coerce_input_value import coerce_input_value
 
-from app.executor import argument_converters, is_awaitable, plain_attribute, python_arguments
+from app.executor import (
+    argument_converters,
+    is_awaitable,
+    plain_attribute,
+    python_arguments,
+    strawberry_field,
+)
 from schema.context import BATCH, Batch
 
-_STRAWBERRY = "strawberry-definition"
 _NO_VARIABLES = VariableValues({}, {})
 _MAX_COERCION_ERRORS = 50
 
@@ -483,7 +488,7 @@ class _Compiler:
         if attribute is not None:
             step.read = attrgetter(attribute)
             return step
-        definition: Any = (field.extensions or {}).get(_STRAWBERRY)
+        definition = strawberry_field(field)
         resolver = getattr(definition, "base_resolver", None)
         if definition is None or resolver is None:
             return None

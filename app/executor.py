@@ -40,6 +40,11 @@ _SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], LeafPlan | None]] = 
 _SHARED_PLANS_MAX = 10_000
 
 
+def strawberry_field(field: GraphQLField) -> Any:
+    """The Strawberry field behind a graphql-core field (None for introspection's)."""
+    return (field.extensions or {}).get(_STRAWBERRY)
+
+
 def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
     """What resolvers here return when they are asynchronous: coroutines and futures (the
     DataLoader's). Cheaper than graphql-core's general check, which runs for every field."""
@@ -48,7 +53,7 @@ def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
 
 def plain_attribute(field: GraphQLField) -> str | None:
     """The Python attribute behind a field Strawberry resolves with plain getattr, or None."""
-    definition = (field.extensions or {}).get(_STRAWBERRY)
+    definition = strawberry_field(field)
     if definition is None or not getattr(field.resolve, "_is_default", False):
         return None
     if field.args or definition.extensions or definition.default_resolver is not getattr:
@@ -211,7 +216,7 @@ def argument_converters(field: GraphQLField) -> Converters | None:
     """How graphql-core's arguments of a Strawberry field become the Python function's keyword
     arguments: (Python name, enum class or None) by GraphQL name; None when an argument is an
     input object (Strawberry's wrapper must convert it)."""
-    definition: Any = (field.extensions or {}).get(_STRAWBERRY)
+    definition = strawberry_field(field)
     if definition is None:
         return None
     converters: Converters = {}
@@ -244,7 +249,7 @@ def python_arguments(converters: Converters, args: dict[str, Any]) -> dict[str, 
 
 
 def _direct_resolver(field: GraphQLField) -> Any:
-    definition: Any = (field.extensions or {}).get(_STRAWBERRY)
+    definition = strawberry_field(field)
     resolver = getattr(definition, "base_resolver", None)
     if resolver is None or definition.extensions or definition.permission_classes:
         return None

@@ -54,10 +54,12 @@ class AuditLogQuery:
             conn, bot_id=checked_bot, filter=audit_filter, after=cursor, limit=limit + 1
         )
 
-        async def count() -> int:
-            return await db_audit.count_entries(conn, bot_id=checked_bot, filter=audit_filter)
-
-        return entry_connection(rows, limit=limit, after=cursor, count=count)
+        return entry_connection(
+            rows,
+            limit=limit,
+            after=cursor,
+            count=lambda: db_audit.count_entries(conn, bot_id=checked_bot, filter=audit_filter),
+        )
 
     @strawberry.field(description="One memory's audit trail across bots, newest first.")
     async def memory_audit_trail(
@@ -74,12 +76,14 @@ class AuditLogQuery:
             conn, memory_id=checked_memory, filter=AuditFilter(), after=cursor, limit=limit + 1
         )
 
-        async def count() -> int:
-            return await db_audit.count_entries(
+        return entry_connection(
+            rows,
+            limit=limit,
+            after=cursor,
+            count=lambda: db_audit.count_entries(
                 conn, memory_id=checked_memory, filter=AuditFilter()
-            )
-
-        return entry_connection(rows, limit=limit, after=cursor, count=count)
+            ),
+        )
 
 
 @strawberry.type

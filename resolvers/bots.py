@@ -113,9 +113,6 @@ class BotQuery:
             limit=limit + 1,
         )
 
-        async def count() -> int:
-            return await db_bots.count_bots(conn, status=status_value, category=category_value)
-
         return build_connection(
             rows,
             limit=limit,
@@ -124,7 +121,7 @@ class BotQuery:
                 _CURSOR_KIND, column, descending, row.sort_value(column), row.id
             ),
             node=Bot.from_row,
-            count=count,
+            count=lambda: db_bots.count_bots(conn, status=status_value, category=category_value),
         )
 
 

@@ -156,16 +156,13 @@ class BuilderQuery:
             limit=limit + 1,
         )
 
-        async def count() -> int:
-            return await db_builder.count_drafts(conn)
-
         return build_connection(
             rows,
             limit=limit,
             after_given=cursor is not None,
             cursor=lambda row: encode_cursor(_CURSOR_KIND, row.updated_at, row.session_id),
             node=BuilderDraft.from_row,
-            count=count,
+            count=lambda: db_builder.count_drafts(conn),
         )
 
     @strawberry.field(

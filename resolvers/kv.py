@@ -15,9 +15,9 @@ from schema.kv import (
     KvEntry,
     KvEntryConnection,
     KvSetInput,
-    bot_kv_entry,
     check_key,
     check_prefix,
+    entries_by_key,
     entry_connection,
     page_args,
 )
@@ -63,7 +63,8 @@ class KvQuery:
         bot_id: Annotated[strawberry.ID, strawberry.argument(description=_BOT_ID)],
         key: Annotated[str, strawberry.argument(description=_KEY)],
     ) -> KvEntry | None:
-        return await bot_kv_entry(info.context, parse_uuid(bot_id, "botId"), key)
+        (entry,) = await entries_by_key(info.context, [parse_uuid(bot_id, "botId")], key)
+        return entry
 
     @strawberry.field(description="A bot's KV entries in key order (byte order).")
     async def kv_entries(

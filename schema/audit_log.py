@@ -9,7 +9,7 @@ import strawberry
 from db import audit_log as db_audit
 from db.audit_log import AuditFilter, MemoryAuditEntryRow
 from db.errors import ValidationError
-from schema.bots import Bot, load_bot, load_bots_of
+from schema.bots import Bot, load_bots_of
 from schema.context import Context, Info, batched
 from schema.inputs import check_optional_text
 from schema.node import Node
@@ -58,7 +58,8 @@ class MemoryAuditEntry(Node):
         metadata=batched(load_bots_of),
     )
     async def bot(self, info: Info) -> Bot | None:
-        return await load_bot(info.context, self.bot_id)
+        (bot,) = await load_bots_of(info.context, [self])
+        return bot
 
     @classmethod
     def from_row(cls, row: MemoryAuditEntryRow) -> "MemoryAuditEntry":
@@ -181,9 +182,9 @@ async def bot_audit_log(
     audit_filter = to_filter(filter)
     cursor, limit = page_args(info, first, after)
     rows = await info.context.loader(load_bot_pages).load((bot_id, audit_filter, cursor, limit + 1))
-
-    async def count() -> int:
-        total: int = await info.context.loader(load_bot_counts).load((bot_id, audit_filter))
-        return total
-
-    return entry_connection(rows, limit=limit, after=cursor, count=count)
+    return entry_connection(
+        rows,
+        limit=limit,
+        after=cursor,
+        count=lambda: info.context.loader(load_bot_counts).load((bot_id, audit_filter)),
+    )

@@ -67,15 +67,15 @@ class BotOrder:
 
 
 async def _kv_entry_batch(context: Context, bots: Sequence["Bot"], key: str) -> list[Any]:
-    from schema.kv import bots_kv_entry
+    from schema.kv import entries_by_key
 
-    return await bots_kv_entry(context, bots, key)
+    return await entries_by_key(context, [bot.id for bot in bots], key)
 
 
 async def _kv_entries_batch(context: Context, bots: Sequence["Bot"], **arguments: Any) -> list[Any]:
-    from schema.kv import bots_kv_entries
+    from schema.kv import entry_pages
 
-    return await bots_kv_entries(context, bots, **arguments)
+    return await entry_pages(context, [bot.id for bot in bots], **arguments)
 
 
 @strawberry.type(description="A bot: the parent of its KV store, files and memory audit trail.")
@@ -118,9 +118,8 @@ class Bot(Node):
         info: Info,
         key: Annotated[str, strawberry.argument(description="The key (1 to 512 bytes).")],
     ) -> Annotated["KvEntry", strawberry.lazy("schema.kv")] | None:
-        from schema.kv import bot_kv_entry
-
-        return await bot_kv_entry(info.context, self.id, key)
+        (entry,) = await _kv_entry_batch(info.context, [self], key)
+        return entry  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="This bot's KV entries in key order (byte order).",
@@ -136,9 +135,10 @@ class Bot(Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Annotated["KvEntry", strawberry.lazy("schema.kv")]]:
-        from schema.kv import bot_kv_entries
-
-        return await bot_kv_entries(info.context, self.id, prefix, first, after)
+        (page,) = await _kv_entries_batch(
+            info.context, [self], prefix=prefix, first=first, after=after
+        )
+        return page  # type: ignore[no-any-return]
 
     @strawberry.field(description="This bot's memory audit trail, newest first.")
     async def audit_log(
@@ -205,22 +205,9 @@ async def load_bots(context: Context, ids: Sequence[str]) -> list[Bot | None]:
     return [None if (row := found.get(bot_id)) is None else Bot.from_row(row) for bot_id in ids]
 
 
-async def load_bot(context: Context, bot_id: str) -> Bot | None:
-    """One bot through the request's DataLoader (a parent link: many rows, one statement)."""
-    bot: Bot | None = await context.loader(load_bots).load(bot_id)
-    return bot
-
-
-async def parent_bot(context: Context, bot_id: str) -> Bot:
-    """The bot a row belongs to; NOT_FOUND when it was deleted meanwhile."""
-    bot = await load_bot(context, bot_id)
-    if bot is None:
-        raise NotFoundError(f"bot {bot_id} was deleted")
-    return bot
-
-
 async def load_bots_of(context: Context, children: Sequence[Any]) -> list[Bot | None]:
-    """The bots of rows with a `bot_id` (a parent link's batch resolver: audit entries)."""
+    """The bots of rows with a `bot_id`, through the request's DataLoader (a parent link: many
+    rows, one statement); None where the bot is gone (audit entries outlive their bot)."""
     found: list[Bot | None] = await context.loader(load_bots).load_many(
         [child.bot_id for child in children]
     )
@@ -228,8 +215,8 @@ async def load_bots_of(context: Context, children: Sequence[Any]) -> list[Bot | 
 
 
 async def parent_bots(context: Context, children: Sequence[Any]) -> list[Bot]:
-    """The bots of rows with a `bot_id`, as parent_bot for each (a parent link's batch
-    resolver: KV entries, files)."""
+    """The bots of rows with a `bot_id`; NOT_FOUND when one was deleted meanwhile (KV entries,
+    files)."""
     found = await load_bots_of(context, children)
     for bot, child in zip(found, children, strict=True):
         if bot is None:

@@ -10,7 +10,7 @@ import strawberry
 from db import files as db_files
 from db.errors import ValidationError
 from db.files import BotFileRow, FileVersionRow
-from schema.bots import Bot, parent_bot, parent_bots
+from schema.bots import Bot, parent_bots
 from schema.context import Context, Info, batched
 from schema.inputs import check_text
 from schema.node import Node
@@ -109,7 +109,8 @@ class StorageFile(Node):
 
     @strawberry.field(description="The bot the file belongs to.", metadata=batched(parent_bots))
     async def bot(self, info: Info) -> Bot:
-        return await parent_bot(info.context, self.bot_id)
+        (bot,) = await parent_bots(info.context, [self])
+        return bot
 
     @classmethod
     def from_row(cls, row: BotFileRow) -> "StorageFile":
@@ -231,18 +232,13 @@ async def bot_files(
     limit = page_size(first, info.context.settings)
     cursor = _cursor(after, _FILE_CURSOR, (str, str))
     rows = await info.context.loader(load_file_pages).load((bot_id, cursor, limit + 1))
-
-    async def count() -> int:
-        total: int = await info.context.loader(load_file_counts).load(bot_id)
-        return total
-
     return build_connection(
         rows,
         limit=limit,
         after_given=cursor is not None,
         cursor=lambda row: encode_cursor(_FILE_CURSOR, row.filename, row.id),
         node=StorageFile.from_row,
-        count=count,
+        count=lambda: info.context.loader(load_file_counts).load(bot_id),
     )
 
 
@@ -253,18 +249,13 @@ async def file_versions(
     limit = page_size(first, info.context.settings)
     cursor = _cursor(after, _VERSION_CURSOR, (int, str))
     rows = await info.context.loader(load_version_pages).load((file_id, cursor, limit + 1))
-
-    async def count() -> int:
-        total: int = await info.context.loader(load_version_counts).load(file_id)
-        return total
-
     return build_connection(
         rows,
         limit=limit,
         after_given=cursor is not None,
         cursor=lambda row: encode_cursor(_VERSION_CURSOR, row.version, row.id),
         node=FileVersion.from_row,
-        count=count,
+        count=lambda: info.context.loader(load_version_counts).load(file_id),
     )
 
 

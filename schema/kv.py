@@ -9,7 +9,7 @@ import strawberry
 from db import kv as db_kv
 from db.errors import ValidationError
 from db.kv import KeyRange, KvEntryRow
-from schema.bots import Bot, parent_bot, parent_bots
+from schema.bots import Bot, parent_bots
 from schema.context import Context, Info, batched
 from schema.inputs import check_text
 from schema.pagination import (
@@ -44,7 +44,8 @@ class KvEntry:
 
     @strawberry.field(description="The bot the entry belongs to.", metadata=batched(parent_bots))
     async def bot(self, info: Info) -> Bot:
-        return await parent_bot(info.context, self.bot_id)
+        (bot,) = await parent_bots(info.context, [self])
+        return bot
 
     @classmethod
     def from_row(cls, row: KvEntryRow) -> "KvEntry":
@@ -103,18 +104,13 @@ def entry_connection(
     prefix: str,
 ) -> KvEntryConnection:
     """A page of entries; totalCount goes through the batched count loader."""
-
-    async def count() -> int:
-        total: int = await context.loader(load_counts).load((bot_id, prefix))
-        return total
-
     return build_connection(
         rows,
         limit=limit,
         after_given=after is not None,
         cursor=lambda row: encode_cursor(_CURSOR_KIND, row.key),
         node=KvEntry.from_row,
-        count=count,
+        count=lambda: context.loader(load_counts).load((bot_id, prefix)),
     )
 
 
@@ -136,41 +132,30 @@ async def load_counts(context: Context, keys: Sequence[tuple[str, str]]) -> list
     return await db_kv.count_entry_scopes(context.db.read(), scopes=keys)
 
 
-async def bot_kv_entry(context: Context, bot_id: str, key: str) -> KvEntry | None:
-    """Bot.kvEntry: batched across the bots of a page."""
-    entry: KvEntry | None = await context.loader(load_entries).load((bot_id, check_key(key)))
-    return entry
-
-
-async def bots_kv_entry(context: Context, bots: Sequence[Bot], key: str) -> list[KvEntry | None]:
-    """Bot.kvEntry for all the bots of a level (its batch resolver)."""
+async def entries_by_key(
+    context: Context, bot_ids: Sequence[str], key: str
+) -> list[KvEntry | None]:
+    """One key's entry of each bot (kvEntry, Bot.kvEntry): one statement per request."""
     checked = check_key(key)
     found: list[KvEntry | None] = await context.loader(load_entries).load_many(
-        [(bot.id, checked) for bot in bots]
+        [(bot_id, checked) for bot_id in bot_ids]
     )
     return found
 
 
-async def bot_kv_entries(
-    context: Context, bot_id: str, prefix: str | None, first: int | None, after: str | None
-) -> KvEntryConnection:
-    """Bot.kvEntries: one batched statement for the pages of all the bots of a page."""
-    checked, keys, limit = page_args(context, prefix, first, after)
-    rows = await context.loader(load_pages).load((bot_id, keys, limit + 1))
-    return entry_connection(context, rows, limit=limit, after=after, bot_id=bot_id, prefix=checked)
-
-
-async def bots_kv_entries(
+async def entry_pages(
     context: Context,
-    bots: Sequence[Bot],
+    bot_ids: Sequence[str],
     prefix: str | None = None,
     first: int | None = None,
     after: str | None = None,
 ) -> list[KvEntryConnection]:
-    """Bot.kvEntries for all the bots of a level (its batch resolver)."""
+    """A page of each bot's entries (Bot.kvEntries): one statement per request."""
     checked, keys, limit = page_args(context, prefix, first, after)
-    pages = await context.loader(load_pages).load_many([(bot.id, keys, limit + 1) for bot in bots])
+    pages = await context.loader(load_pages).load_many(
+        [(bot_id, keys, limit + 1) for bot_id in bot_ids]
+    )
     return [
-        entry_connection(context, rows, limit=limit, after=after, bot_id=bot.id, prefix=checked)
-        for bot, rows in zip(bots, pages, strict=True)
+        entry_connection(context, rows, limit=limit, after=after, bot_id=bot_id, prefix=checked)
+        for bot_id, rows in zip(bot_ids, pages, strict=True)
     ]
