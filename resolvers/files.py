@@ -24,9 +24,9 @@ from schema.files import (
     StorageFile,
     StorageFileConnection,
     UpdateFileInput,
-    bot_file,
-    bot_files,
+    file_pages,
     file_versions,
+    files_by_name,
     forget_loaded_files,
 )
 from schema.inputs import check_text, given_fields
@@ -71,7 +71,8 @@ class FileQuery:
         bot_id: Annotated[strawberry.ID, strawberry.argument(description=_BOT_ID)],
         filename: Annotated[str, strawberry.argument(description="The file's name.")],
     ) -> StorageFile | None:
-        return await bot_file(info, parse_uuid(bot_id, "botId"), filename)
+        (file,) = await files_by_name(info.context, [parse_uuid(bot_id, "botId")], filename)
+        return file
 
     @strawberry.field(description="A bot's files in filename order (byte order).")
     async def files(
@@ -81,7 +82,8 @@ class FileQuery:
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> StorageFileConnection:
-        return await bot_files(info, parse_uuid(bot_id, "botId"), first, after)
+        (page,) = await file_pages(info.context, [parse_uuid(bot_id, "botId")], first, after)
+        return page
 
     @strawberry.field(description="A file's versions, newest first (the current one included).")
     async def file_versions(

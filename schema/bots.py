@@ -78,6 +78,18 @@ async def _kv_entries_batch(context: Context, bots: Sequence["Bot"], **arguments
     return await entry_pages(context, [bot.id for bot in bots], **arguments)
 
 
+async def _files_batch(context: Context, bots: Sequence["Bot"], **arguments: Any) -> list[Any]:
+    from schema.files import file_pages
+
+    return await file_pages(context, [bot.id for bot in bots], **arguments)
+
+
+async def _file_batch(context: Context, bots: Sequence["Bot"], filename: str) -> list[Any]:
+    from schema.files import files_by_name
+
+    return await files_by_name(context, [bot.id for bot in bots], filename)
+
+
 @strawberry.type(description="A bot: the parent of its KV store, files and memory audit trail.")
 class Bot(Node):
     id: str = strawberry.field(graphql_type=strawberry.ID, description="The bot's UUID (v7).")
@@ -155,26 +167,30 @@ class Bot(Node):
 
         return await bot_audit_log(info, self.id, filter, first, after)
 
-    @strawberry.field(description="This bot's files in filename order (byte order).")
+    @strawberry.field(
+        description="This bot's files in filename order (byte order).",
+        metadata=batched(_files_batch),
+    )
     async def files(
         self,
         info: Info,
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Annotated["StorageFile", strawberry.lazy("schema.files")]]:
-        from schema.files import bot_files
+        (page,) = await _files_batch(info.context, [self], first=first, after=after)
+        return page  # type: ignore[no-any-return]
 
-        return await bot_files(info, self.id, first, after)
-
-    @strawberry.field(description="One file of this bot by filename, or null when absent.")
+    @strawberry.field(
+        description="One file of this bot by filename, or null when absent.",
+        metadata=batched(_file_batch),
+    )
     async def file(
         self,
         info: Info,
         filename: Annotated[str, strawberry.argument(description="The file's name.")],
     ) -> Annotated["StorageFile", strawberry.lazy("schema.files")] | None:
-        from schema.files import bot_file
-
-        return await bot_file(info, self.id, filename)
+        (file,) = await _file_batch(info.context, [self], filename)
+        return file  # type: ignore[no-any-return]
 
     @classmethod
     def from_row(cls, row: BotRow) -> "Bot":

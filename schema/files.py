@@ -3,6 +3,7 @@ signed download URLs, and the per-request loaders behind Bot.files, Bot.file,
 StorageFile.versions and their totalCount."""
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import partial
 from typing import Annotated, Any, TypeVar
 
 import strawberry
@@ -225,21 +226,29 @@ def _cursor(after: str | None, kind: str, types: tuple[type, type]) -> Any:
     return (values[0], values[1])
 
 
-async def bot_files(
-    info: Info, bot_id: str, first: int | None, after: str | None
-) -> StorageFileConnection:
-    """A bot's files in filename (byte) order: batched across the bots of a page."""
-    limit = page_size(first, info.context.settings)
+async def file_pages(
+    context: Context,
+    bot_ids: Sequence[str],
+    first: int | None = None,
+    after: str | None = None,
+) -> list[StorageFileConnection]:
+    """A page of each bot's files in filename (byte) order (files, Bot.files): one statement
+    per request."""
+    limit = page_size(first, context.settings)
     cursor = _cursor(after, _FILE_CURSOR, (str, str))
-    rows = await info.context.loader(load_file_pages).load((bot_id, cursor, limit + 1))
-    return build_connection(
-        rows,
-        limit=limit,
-        after_given=cursor is not None,
-        cursor=lambda row: encode_cursor(_FILE_CURSOR, row.filename, row.id),
-        node=StorageFile.from_row,
-        count=lambda: info.context.loader(load_file_counts).load(bot_id),
-    )
+    loader = context.loader(load_file_pages)
+    pages = await loader.load_many([(bot_id, cursor, limit + 1) for bot_id in bot_ids])
+    return [
+        build_connection(
+            rows,
+            limit=limit,
+            after_given=cursor is not None,
+            cursor=lambda row: encode_cursor(_FILE_CURSOR, row.filename, row.id),
+            node=StorageFile.from_row,
+            count=partial(context.loader(load_file_counts).load, bot_id),
+        )
+        for bot_id, rows in zip(bot_ids, pages, strict=True)
+    ]
 
 
 async def file_versions(
@@ -259,8 +268,13 @@ async def file_versions(
     )
 
 
-async def bot_file(info: Info, bot_id: str, filename: str) -> StorageFile | None:
-    """One file of a bot by name (null when absent): batched across the bots of a page."""
+async def files_by_name(
+    context: Context, bot_ids: Sequence[str], filename: str
+) -> list[StorageFile | None]:
+    """One file of each bot by name, null when absent (file, Bot.file): one statement per
+    request."""
     name = check_text(filename, "filename")
-    file: StorageFile | None = await info.context.loader(load_files_by_name).load((bot_id, name))
-    return file
+    found: list[StorageFile | None] = await context.loader(load_files_by_name).load_many(
+        [(bot_id, name) for bot_id in bot_ids]
+    )
+    return found

@@ -73,6 +73,14 @@ SHAPES: list[tuple[str, dict[str, Any]]] = [
         {"id": "{first}"},
     ),
     (
+        """{ bots(first: 3, orderBy: {field: NAME, direction: ASC}) { nodes { name
+             files(first: 5) { nodes { filename version sizeBytes bot { name } }
+               pageInfo { hasNextPage endCursor } }
+             file(filename: "notes.txt") { filename version }
+             missing: file(filename: "none.txt") { filename } } } }""",
+        {},
+    ),
+    (
         """query($id: ID!) { bot(id: $id) { name } kvKeys(botId: $id)
              kvEntry(botId: $id, key: "a1") { value } }""",
         {"id": "{first}"},
