@@ -15,22 +15,24 @@ from typing import Any
 
 import orjson
 import strawberry
-from graphql import ExecutionResult, OperationType, execute
+from graphql import ExecutionResult, execute
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Receive, Scope, Send
 from strawberry.http.ides import get_graphql_ide_html
 
 from app.auth import Authenticator, Principal
+from app.authorization import HTTP_GET, HTTP_POST, authorize
 from app.compiled import QueryPlan, compile_query
 from app.documents import DocumentCache, Prepared
 from app.executor import FastExecutor, is_awaitable
+from app.responses import RequestError
 from app.uploads import is_multipart, serve_multipart
 from db.codec import load_json
-from db.errors import ForbiddenError, PayloadTooLargeError, UnauthenticatedError
+from db.errors import PayloadTooLargeError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
-from schema.errors import BAD_USER_INPUT, INTERNAL, coded_error, format_error
+from schema.errors import BAD_USER_INPUT, INTERNAL, format_error
 
 _PREFLIGHT_HEADERS = (
     "apollo-require-preflight",
@@ -38,15 +40,6 @@ _PREFLIGHT_HEADERS = (
     "graphql-require-preflight",
 )
 _SIMPLE_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
-
-
-class RequestError(Exception):
-    """A request that cannot run at all: answered with an HTTP status and one coded error."""
-
-    def __init__(self, status: int, message: str, code: str = BAD_USER_INPUT) -> None:
-        super().__init__(message)
-        self.status = status
-        self.error = coded_error(message, code)
 
 
 def encode(payload: Any) -> bytes:
@@ -218,16 +211,7 @@ class GraphQLHTTP:
         prepared = self.documents.get(query)
         if prepared.document is None:
             return _Plan(prepared, variables, name)
-        kind = _operation_kind(prepared.operations, name)
-        if kind is OperationType.MUTATION:
-            if not allow_mutation:
-                raise RequestError(405, "mutations are not allowed over GET; use POST")
-            try:
-                principal.require_write()
-            except ForbiddenError as error:
-                raise RequestError(403, error.message, error.code) from None
-        if kind is OperationType.SUBSCRIPTION:
-            raise RequestError(400, "subscriptions run over WebSocket (graphql-transport-ws)")
+        authorize(principal, prepared, name, HTTP_POST if allow_mutation else HTTP_GET)
         if name not in prepared.plans:
             prepared.plans[name] = compile_query(self._schema, prepared.document, name)
         return _Plan(prepared, variables, name, prepared.plans[name])
@@ -255,16 +239,6 @@ class GraphQLHTTP:
             result = await result
         assert isinstance(result, ExecutionResult)
         return _payload(result)
-
-
-def _operation_kind(operations: dict[str | None, OperationType], name: str | None) -> OperationType:
-    if name is not None:
-        if name not in operations:
-            raise RequestError(400, f"the document has no operation named '{name}'")
-        return operations[name]
-    if len(operations) != 1:
-        raise RequestError(400, "the document has several operations; give operationName")
-    return next(iter(operations.values()))
 
 
 def _payload(result: ExecutionResult) -> tuple[dict[str, Any], int]:

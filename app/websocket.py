@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 import strawberry
-from graphql import GraphQLFormattedError, OperationType
+from graphql import GraphQLFormattedError
 from starlette.requests import HTTPConnection
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -34,9 +34,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 )
 
 from app.auth import Authenticator, Principal
-from app.documents import DocumentCache, Prepared
+from app.authorization import WEBSOCKET, authorize
+from app.documents import DocumentCache
 from app.graphql_http import encode
-from db.errors import DomainError, ForbiddenError, SettingsError, UnauthenticatedError
+from app.responses import RequestError
+from db.errors import DomainError, SettingsError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
 from schema.errors import BAD_USER_INPUT, coded_error
@@ -50,14 +52,6 @@ def _authorization(payload: dict[str, Any]) -> str | None:
         if name.lower() == "authorization" and isinstance(value, str):
             return value
     return None
-
-
-def _kind(prepared: Prepared, name: str | None) -> OperationType | None:
-    """The operation's kind; None when the name does not pick one (Strawberry then refuses)."""
-    if name is not None:
-        return prepared.operations.get(name)
-    kinds = list(prepared.operations.values())
-    return kinds[0] if len(kinds) == 1 else None
 
 
 def _unexpected_only(record: logging.LogRecord) -> bool:
@@ -132,12 +126,11 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         prepared = self.endpoint.documents.get(query)
         if prepared.document is None:
             return prepared.errors
-        if _kind(prepared, name) is OperationType.MUTATION:
-            assert self.principal is not None  # authenticated before the connection_ack
-            try:
-                self.principal.require_write()
-            except ForbiddenError as error:
-                return [coded_error(error.message, error.code)]
+        assert self.principal is not None  # authenticated before the connection_ack
+        try:
+            authorize(self.principal, prepared, name, WEBSOCKET)
+        except RequestError as refused:
+            return [refused.error]
         return None
 
 
