@@ -5,6 +5,7 @@ when every count matches, 1 when one does not, 2 when the copy could not run (no
 """
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
@@ -16,19 +17,17 @@ from db.copy_data import CONTENT, CopyError, Tally, copy_data
 from db.migrate import migrate
 from db.postgres import SCHEMES as POSTGRES_SCHEMES
 from db.postgres import PostgresDatabase
+from db.settings import Settings
 
 _BAR = 30
 
 
-def add_parser(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    copy = commands.add_parser(
-        "copy-data", help="Copy a SQLite deployment into an empty PostgreSQL database."
-    )
-    copy.add_argument("--from", dest="source", required=True, help="sqlite:////path/boternity.db")
-    copy.add_argument(
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="source", required=True, help="sqlite:////path/boternity.db")
+    parser.add_argument(
         "--to", dest="target", required=True, help="postgresql://user@host:5432/database"
     )
-    copy.add_argument(
+    parser.add_argument(
         "--content-dir",
         type=Path,
         help="The data dir holding content/ (default: the SQLite file's folder).",
@@ -58,7 +57,12 @@ def _verdict(tally: Tally) -> str:
     return "ok" if tally.matches else "MISMATCH"
 
 
-async def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, settings: Settings | None) -> int:
+    """The command (settings are not used: both databases are given as flags)."""
+    return asyncio.run(_copy(args))
+
+
+async def _copy(args: argparse.Namespace) -> int:
     if url_scheme(args.source) != "sqlite" or url_scheme(args.target) not in POSTGRES_SCHEMES:
         raise CopyError("copy-data copies from a sqlite:/// URL to a postgresql:// URL")
     path = sqlite_path(args.source)

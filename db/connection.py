@@ -22,7 +22,7 @@ import asyncio
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -112,6 +112,28 @@ def sqlite_path(url: str) -> Path:
     return Path(parsed.database)
 
 
+def check_usable(path: Path) -> None:
+    """A one-line SettingsError when path cannot hold the SQLite database: its folder is
+    missing, it is a folder, or it is a file that is not a database (checked before the
+    connections open, so nothing is created or changed)."""
+    why = ""
+    if not path.parent.is_dir():
+        why = f"the folder {path.parent.absolute()} does not exist"
+    elif path.is_dir():
+        why = "it is a folder"
+    elif path.exists():
+        try:
+            with closing(sqlite3.connect(path)) as probe:
+                probe.execute("SELECT count(*) FROM sqlite_master")
+        except sqlite3.Error as error:
+            why = str(error)
+    if why:
+        raise SettingsError(
+            f"cannot open the SQLite database {path.absolute()}: {why} (sqlite:///relative/path "
+            "is relative to the current folder, sqlite:////absolute/path is absolute)"
+        )
+
+
 def _connection_factory(synchronous: str, busy_timeout_ms: int) -> type[sqlite3.Connection]:
     if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise SettingsError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not '{synchronous}'")
@@ -165,6 +187,7 @@ class Database:
         self._committer: asyncio.Future[None] | None = None
 
     async def connect(self) -> None:
+        check_usable(self.path)
         await self._databases.connect()
         writer_raw = await self._hold()
         self._writer = WriteConn(writer_raw, self.counter)

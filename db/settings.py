@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 
-def _doc(text: str) -> dict[str, str]:
-    return {"help": text}
+def _doc(
+    text: str, *, choices: tuple[str, ...] = (), minimum: int = 0, maximum: int | None = None
+) -> dict[str, object]:
+    """A field's help text; for a word setting its choices (matched case-insensitively), for a
+    whole number its bounds (app/settings.py checks them, naming the flag or variable given)."""
+    return {"help": text, "choices": choices, "minimum": minimum, "maximum": maximum}
 
 
 @dataclass(frozen=True)
@@ -17,13 +21,20 @@ class Settings:
         metadata=_doc("Database URL; default sqlite:///<data dir>/boternity.db.")
     )
     host: str = field(default="127.0.0.1", metadata=_doc("Address to bind."))
-    port: int = field(default=8000, metadata=_doc("Port to bind."))
+    port: int = field(default=8000, metadata=_doc("Port to bind.", minimum=1, maximum=65535))
     log_level: str = field(
-        default="info", metadata=_doc("critical, error, warning, info or debug.")
+        default="info",
+        metadata=_doc(
+            "critical, error, warning, info or debug.",
+            choices=("critical", "error", "warning", "info", "debug", "trace"),
+        ),
     )
     auth: str = field(
         default="required",
-        metadata=_doc("required, or disabled (allowed only on a loopback host)."),
+        metadata=_doc(
+            "required, or disabled (allowed only on a loopback host).",
+            choices=("required", "disabled"),
+        ),
     )
     auth_cache_ms: int = field(
         default=1000, metadata=_doc("How long a checked API key is trusted before re-checking.")
@@ -31,7 +42,9 @@ class Settings:
     max_depth: int = field(default=15, metadata=_doc("Deepest field nesting of a query."))
     max_tokens: int = field(default=2000, metadata=_doc("Most tokens in a query document."))
     max_aliases: int = field(default=30, metadata=_doc("Most aliases in a query document."))
-    max_batch: int = field(default=10, metadata=_doc("Most operations in one batched request."))
+    max_batch: int = field(
+        default=10, metadata=_doc("Most operations in one batched request.", minimum=1)
+    )
     max_subscriptions: int = field(
         default=20, metadata=_doc("Most subscriptions on one WebSocket.")
     )
@@ -39,7 +52,8 @@ class Settings:
         default=1000,
         metadata=_doc(
             "Most events held for one subscription whose client reads slowly; past it the"
-            " subscription ends with PAYLOAD_TOO_LARGE (the client resubscribes)."
+            " subscription ends with PAYLOAD_TOO_LARGE (the client resubscribes).",
+            minimum=1,
         ),
     )
     broker: str = field(
@@ -47,7 +61,8 @@ class Settings:
         metadata=_doc(
             "Where subscription events travel: memory (within this one process), postgres"
             " (LISTEN/NOTIFY, between every process on the database) or auto (postgres with a"
-            " PostgreSQL database, else memory)."
+            " PostgreSQL database, else memory).",
+            choices=("auto", "memory", "postgres"),
         ),
     )
     max_body_bytes: int = field(
@@ -66,22 +81,39 @@ class Settings:
         default="",
         metadata=_doc("Secret signing download URLs; default <data dir>/secret.key (made once)."),
     )
-    default_page_size: int = field(default=50, metadata=_doc("Page size when `first` is omitted."))
-    max_page_size: int = field(default=500, metadata=_doc("Largest `first` accepted."))
+    default_page_size: int = field(
+        default=50, metadata=_doc("Page size when `first` is omitted.", minimum=1)
+    )
+    max_page_size: int = field(default=500, metadata=_doc("Largest `first` accepted.", minimum=1))
     introspection: bool = field(default=True, metadata=_doc("Allow schema introspection."))
     graphiql: bool = field(default=True, metadata=_doc("Serve GraphiQL at GET /graphql."))
+    graphiql_persist_headers: bool = field(
+        default=False,
+        metadata=_doc(
+            "Let GraphiQL keep its Headers tab (API keys included) in the browser's"
+            " localStorage; off by default, so a key is typed again in each new tab."
+        ),
+    )
     cors_origins: tuple[str, ...] = field(
         default=(), metadata=_doc("Comma-separated origins allowed by CORS (none by default).")
     )
     ws_origins: tuple[str, ...] = field(
         default=(), metadata=_doc("Comma-separated extra origins allowed to open WebSockets.")
     )
-    sqlite_readers: int = field(default=2, metadata=_doc("SQLite reader connections held open."))
+    sqlite_readers: int = field(
+        default=2, metadata=_doc("SQLite reader connections held open.", minimum=1)
+    )
     postgres_pool_size: int = field(
-        default=10, metadata=_doc("Most PostgreSQL connections this process holds (its pool).")
+        default=10,
+        metadata=_doc("Most PostgreSQL connections this process holds (its pool).", minimum=1),
     )
     sqlite_synchronous: str = field(
-        default="FULL", metadata=_doc("SQLite synchronous PRAGMA: NORMAL, FULL or EXTRA.")
+        default="FULL",
+        metadata=_doc(
+            "SQLite synchronous PRAGMA: NORMAL, FULL or EXTRA (OFF is refused: a power loss can"
+            " then lose or corrupt committed writes).",
+            choices=("NORMAL", "FULL", "EXTRA"),
+        ),
     )
     busy_timeout_ms: int = field(
         default=5000, metadata=_doc("How long SQLite waits for another process's lock.")

@@ -28,19 +28,22 @@ CLI = Path(sys.executable).parent / "boternity-graphql"
 
 
 async def create_write_key(data_dir: Path) -> str:
-    """`boternity-graphql api-key create` on the data dir; the secret it prints once."""
+    """`boternity-graphql migrate` (api-key never creates a database), then `api-key create` on
+    the data dir; the secret it prints once."""
     environ = {key: value for key, value in os.environ.items() if not key.startswith("BOTERNITY_")}
     environ["BOTERNITY_DATA_DIR"] = str(data_dir)
-    process = await asyncio.create_subprocess_exec(
-        str(CLI),
-        *("api-key", "create", "--name", "load", "--scope", "write"),
-        env=environ,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(30):
-        out, err = await process.communicate()
-    assert process.returncode == 0, err.decode()
+    out = b""
+    for command in (("migrate",), ("api-key", "create", "--name", "load", "--scope", "write")):
+        process = await asyncio.create_subprocess_exec(
+            str(CLI),
+            *command,
+            env=environ,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        async with asyncio.timeout(30):
+            out, err = await process.communicate()
+        assert process.returncode == 0, err.decode()
     return out.decode().splitlines()[-1]
 
 

@@ -69,3 +69,24 @@ def test_load_settings_bad_value_is_one_line_error(
     with pytest.raises(SettingsError) as raised:
         load_settings(environ={"BOTERNITY_DATA_DIR": str(tmp_path), **environ})
     assert str(raised.value) == message
+
+
+def test_word_settings_match_case_insensitively_and_keep_their_canonical_spelling(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        environ={"BOTERNITY_DATA_DIR": str(tmp_path), "BOTERNITY_AUTH": "Disabled"},
+        flags={"log_level": "DEBUG", "broker": "Memory", "sqlite_synchronous": "extra"},
+    )
+    assert (settings.auth, settings.log_level) == ("disabled", "debug")
+    assert (settings.broker, settings.sqlite_synchronous) == ("memory", "EXTRA")
+
+
+@pytest.mark.parametrize(("value", "refused"), [("1", False), ("0", True)])
+def test_max_page_size_is_at_least_one(tmp_path: Path, value: str, refused: bool) -> None:
+    environ = {"BOTERNITY_DATA_DIR": str(tmp_path), "BOTERNITY_DEFAULT_PAGE_SIZE": "1"}
+    if refused:
+        with pytest.raises(SettingsError, match=r"^--max-page-size must be at least 1, not 0$"):
+            load_settings(environ=environ, flags={"max_page_size": value})
+    else:
+        assert load_settings(environ=environ, flags={"max_page_size": value}).max_page_size == 1
