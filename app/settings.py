@@ -161,7 +161,8 @@ def _check(settings: Settings, named: Callable[[str], str]) -> None:
         )
     if settings.broker == "postgres" and scheme not in POSTGRES_SCHEMES:
         raise SettingsError(
-            f"{named('broker')}=postgres needs a postgresql:// {named('database_url')}"
+            f"{named('broker')}=postgres needs a postgresql:// database URL "
+            f"({named('database_url')})"
         )
 
 

@@ -52,18 +52,14 @@ def open_content_store(db: Database, data_dir: Path) -> ContentStore:
 
 
 def open_broker(settings: Settings, db: Database) -> Broker:
-    """The broker the `broker` setting names; auto: postgres with a PostgreSQL database."""
-    if settings.subscription_queue < 1:
-        raise SettingsError("BOTERNITY_SUBSCRIPTION_QUEUE must be at least 1")
+    """The broker the `broker` setting names; auto: postgres with a PostgreSQL database.
+    (app/settings.py has checked the choice, the queue size and the URL a postgres broker
+    needs, naming the flag or variable given.)"""
     choice = settings.broker
     if choice == "auto":
         choice = "postgres" if isinstance(db, PostgresDatabase) else "memory"
     if choice == "memory":
         return MemoryBroker(queue_size=settings.subscription_queue)
-    if choice != "postgres":
-        raise SettingsError(
-            f"BOTERNITY_BROKER must be auto, memory or postgres, not '{settings.broker}'"
-        )
     if not isinstance(db, PostgresDatabase):
         raise SettingsError("BOTERNITY_BROKER=postgres needs a postgresql:// database URL")
     return PostgresBroker(db, queue_size=settings.subscription_queue)

@@ -136,7 +136,7 @@ def test_a_file_that_is_not_a_database_is_one_line_error(tmp_path: Path) -> None
         (
             ("--broker", "postgres"),
             {},
-            "--broker=postgres needs a postgresql:// --database-url",
+            "--broker=postgres needs a postgresql:// database URL (--database-url)",
         ),
     ],
 )
