@@ -1,6 +1,10 @@
 """GraphQL over WebSocket (graphql-transport-ws, the protocol of graphql-ws, Apollo Client and
 urql) at /graphql: Strawberry's own handler, with this server's rules added.
 
+- Every message is checked against the protocol first (app/ws_protocol.py): a malformed one
+  (not a JSON object, no or an unknown type, a subscribe without a payload object or query
+  string, a non-string id...) closes the socket with 4400; a subscribe before connection_ack
+  with 4401, a second connection_init with 4429, an id in use with 4409.
 - Origin: a handshake with no Origin header, or from the server's own origin, is accepted;
   another origin only when listed in ws_origins. A refused one is closed with 4403.
 - Authentication on connection_init, with the same keys and scopes as HTTP: the payload
@@ -18,6 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, cast
 
+import orjson
 import strawberry
 from graphql import GraphQLFormattedError
 from starlette.requests import HTTPConnection
@@ -30,6 +35,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
     ErrorMessage,
+    Message,
     SubscribeMessage,
 )
 
@@ -38,6 +44,7 @@ from app.authorization import WEBSOCKET, authorize
 from app.documents import DocumentCache
 from app.graphql_http import encode
 from app.responses import RequestError
+from app.ws_protocol import BAD_REQUEST, problem
 from db.errors import DomainError, SettingsError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
@@ -75,25 +82,40 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         assert isinstance(self.view, GraphQLWebSocket)
         return self.view
 
+    async def close(self, code: int, reason: str) -> None:
+        """Close the socket (nothing more is read from it)."""
+        if self.connection_init_timeout_task:
+            self.connection_init_timeout_task.cancel()
+        await self.websocket.close(code, _reason(reason))
+
+    async def handle_message(self, message: Message) -> None:
+        """A message that is not one the protocol lets a client send closes the socket with
+        4400 before anything else reads it (app/ws_protocol.py)."""
+        reason = problem(message)
+        if reason is not None:
+            await self.close(BAD_REQUEST, f"Bad request: {reason}")
+            return
+        await super().handle_message(message)
+
     async def _authenticate(self) -> bool:
         """Check the connection's key (on every subscribe too, so a revoked key opens nothing
         new); when it is not valid, close the socket with 4401."""
         try:
             self.principal = await self.endpoint.authenticator.authenticate(self.authorization)
         except UnauthenticatedError as error:
-            if self.connection_init_timeout_task:
-                self.connection_init_timeout_task.cancel()
-            await self.websocket.close(4401, _reason(f"Unauthorized: {error.message}"))
+            await self.close(4401, f"Unauthorized: {error.message}")
             return False
         return True
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        payload = message.get("payload", {})
-        if isinstance(payload, dict) and not self.connection_init_received:
+        payload = message.get("payload") or {}  # the protocol allows null or no payload
+        if not self.connection_init_received:
             self.authorization = _authorization(payload)
             if not await self._authenticate():
                 return
-        await super().handle_connection_init(message)
+        await super().handle_connection_init(
+            ConnectionInitMessage(type=message["type"], payload=payload)
+        )
 
     async def handle_subscribe(self, message: SubscribeMessage) -> None:
         if self.connection_acknowledged and message["id"] not in self.operations:
@@ -113,16 +135,10 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         limit = self.endpoint.settings.max_subscriptions
         if len(self.operations) >= limit:
             return [coded_error(f"at most {limit} subscriptions per WebSocket", BAD_USER_INPUT)]
-        payload = message["payload"]
-        query = payload.get("query")
-        name = payload.get("operationName")
-        variables = payload.get("variables")
-        if not isinstance(query, str) or not query.strip():
-            return [coded_error("the subscribe message has no query string", BAD_USER_INPUT)]
-        if name is not None and not isinstance(name, str):
-            return [coded_error("operationName must be a string", BAD_USER_INPUT)]
-        if variables is not None and not isinstance(variables, dict):
-            return [coded_error("variables must be a JSON object", BAD_USER_INPUT)]
+        payload = message["payload"]  # its shape is checked (app/ws_protocol.py)
+        query, name = payload["query"], payload.get("operationName")
+        if not query.strip():
+            return [coded_error("the subscribe message has an empty query", BAD_USER_INPUT)]
         prepared = self.endpoint.documents.get(query)
         if prepared.document is None:
             return prepared.errors
@@ -162,6 +178,11 @@ class GraphQLWebSocket(GraphQL[Context, None]):
         self.make_context = make_context
         self.authenticator = authenticator
         self.documents = documents
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson: a document nested too deep is a JSONDecodeError (then 4400), never a
+        RecursionError."""
+        return orjson.loads(data)
 
     def encode_json(self, data: object) -> str:
         """The HTTP endpoint's encoder: orjson, pre-encoded JSON values (KV values) as they are."""

@@ -78,8 +78,14 @@ class WsSession:
         async with asyncio.timeout(TIMEOUT_S):
             return await self._from_app.get()
 
-    async def send(self, message: dict[str, Any]) -> None:
-        await self._to_app.put({"type": "websocket.receive", "text": json.dumps(message)})
+    async def send(self, message: Any) -> None:
+        await self.send_text(json.dumps(message))
+
+    async def send_text(self, text: str) -> None:
+        await self._to_app.put({"type": "websocket.receive", "text": text})
+
+    async def send_bytes(self, data: bytes) -> None:
+        await self._to_app.put({"type": "websocket.receive", "bytes": data})
 
     async def receive(self) -> dict[str, Any]:
         """The next protocol message; ClosedError when the server closed the socket instead."""
