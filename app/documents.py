@@ -1,8 +1,11 @@
 """Parsed and validated documents, cached by query text, with the request limits applied once.
 
 Parsing and validation cost about 20 times a small query's execution (DESIGN.md section 3), so
-each distinct query text is parsed, validated and checked against the depth, token and alias
-limits once; the result (a document, or the errors) is kept in an LRU cache.
+each distinct query text is parsed, validated and checked against the token, fragment, depth
+and alias limits once, and its cost worked out (app/analysis.py); the result (a document and
+its costs, or the errors) is kept in an LRU cache. The cost is checked against max_cost per
+request (`refuse_costly`, or `cost` and `over_budget` for a batch), since page sizes can be
+variables.
 """
 
 from dataclasses import dataclass, field
@@ -11,22 +14,19 @@ from typing import Any
 
 from graphql import (
     DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
-    SelectionSetNode,
     parse,
     specified_rules,
     validate,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
+from app.analysis import Analysis, OperationCost, operation_costs, shape
 from app.compiled import QueryPlan
+from app.responses import RequestError
 from db.settings import Settings
 from schema.errors import PARSE_FAILED, VALIDATION_FAILED, coded_error, format_error
 
@@ -40,6 +40,7 @@ class Prepared:
     document: DocumentNode | None
     errors: list[dict[str, Any]]
     operations: dict[str | None, OperationType]
+    costs: dict[str | None, OperationCost] = field(default_factory=dict)
     # compiled query plans by operation name (app/compiled.py), made on first use
     plans: dict[str | None, QueryPlan | None] = field(default_factory=dict)
 
@@ -63,6 +64,19 @@ class DocumentCache:
             if error.message.endswith("Parsing aborted."):
                 return _refused(f"the query has more than {limit} tokens", QUERY_TOO_COMPLEX)
             return Prepared(None, [format_error(error, PARSE_FAILED)], {})
+        found = shape(document)
+        if found.fragments > self._settings.max_fragments:
+            limit = self._settings.max_fragments
+            return _refused(
+                f"the query defines {found.fragments} fragments; at most {limit} are allowed",
+                QUERY_TOO_COMPLEX,
+            )
+        if found.spreads > self._settings.max_spreads:
+            limit = self._settings.max_spreads
+            return _refused(
+                f"the query has {found.spreads} fragment spreads; at most {limit} are allowed",
+                QUERY_TOO_COMPLEX,
+            )
         errors = validate(self._schema, document, self._rules)
         if errors:
             return Prepared(None, [format_error(error, VALIDATION_FAILED) for error in errors], {})
@@ -74,69 +88,62 @@ class DocumentCache:
             for definition in document.definitions
             if isinstance(definition, OperationDefinitionNode)
         }
-        return Prepared(document, [], operations)
+        costs = operation_costs(self._schema, document, self._settings)
+        return Prepared(document, [], operations, costs)
 
     def _limits(self, document: DocumentNode) -> str | None:
-        fragments = {
-            definition.name.value: definition
-            for definition in document.definitions
-            if isinstance(definition, FragmentDefinitionNode)
-        }
-        aliases = sum(
-            _count_aliases(definition.selection_set)
-            for definition in document.definitions
-            if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode)
-        )
-        if aliases > self._settings.max_aliases:
-            limit = self._settings.max_aliases
-            return f"the query uses {aliases} aliases; at most {limit} are allowed"
-        for definition in document.definitions:
-            if isinstance(definition, OperationDefinitionNode):
-                depth = _depth(definition.selection_set, fragments, set())
-                if depth > self._settings.max_depth:
-                    return (
-                        f"the query is {depth} levels deep; "
-                        f"at most {self._settings.max_depth} are allowed"
-                    )
+        """Why the document is over a limit of its size (fragments, spreads, depth, aliases),
+        or None. Linear in the document: app/analysis.py."""
+        settings = self._settings
+        depth, aliases = Analysis(self._schema, document, settings).depth_and_aliases()
+        if aliases > settings.max_aliases:
+            return f"the query uses {aliases} aliases; at most {settings.max_aliases} are allowed"
+        if depth > settings.max_depth:
+            return f"the query is {depth} levels deep; at most {settings.max_depth} are allowed"
         return None
+
+    def cost(self, prepared: Prepared, name: str | None, variables: dict[str, Any] | None) -> int:
+        """The cost of the operation that runs (the costliest when the name picks none)."""
+        if prepared.document is None:
+            return 0
+        found = prepared.costs.get(name)
+        if found is not None:
+            return found.cost(variables)
+        return max((each.cost(variables) for each in prepared.costs.values()), default=0)
+
+    def check_budget(self, cost: int) -> None:
+        """QUERY_TOO_COMPLEX (TooComplexError) when a cost is over max_cost."""
+        if cost > self._settings.max_cost:
+            raise TooComplexError(cost, self._settings.max_cost)
+
+    def check_cost(
+        self, prepared: Prepared, name: str | None, variables: dict[str, Any] | None
+    ) -> None:
+        """The budget check of one operation (a subscription's cost is what one event can
+        hold)."""
+        self.check_budget(self.cost(prepared, name, variables))
+
+
+class TooComplexError(RequestError):
+    """A request over the cost budget: extensions.cost and extensions.maxCost say by how much."""
+
+    def __init__(self, cost: int, limit: int) -> None:
+        super().__init__(
+            400,
+            f"the query costs {cost} (the values its response can hold); at most {limit} are "
+            "allowed: ask for smaller pages or fewer fields",
+            QUERY_TOO_COMPLEX,
+        )
+        self.cost = cost
+        self.limit = limit
+
+    @property
+    def error(self) -> dict[str, object]:
+        return {
+            "message": self.message,
+            "extensions": {"code": self.code, "cost": self.cost, "maxCost": self.limit},
+        }
 
 
 def _refused(message: str, code: str) -> Prepared:
     return Prepared(None, [coded_error(message, code)], {})
-
-
-def _count_aliases(selection_set: SelectionSetNode | None) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode) and selection.alias is not None:
-            total += 1
-        if isinstance(selection, FieldNode | InlineFragmentNode):
-            total += _count_aliases(selection.selection_set)
-    return total
-
-
-def _depth(
-    selection_set: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    visiting: set[str],
-) -> int:
-    """Levels of fields below this selection set, fragments followed (cycles were refused by
-    validation; `visiting` guards anyway)."""
-    if selection_set is None:
-        return 0
-    deepest = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            deepest = max(deepest, 1 + _depth(selection.selection_set, fragments, visiting))
-        elif isinstance(selection, InlineFragmentNode):
-            deepest = max(deepest, _depth(selection.selection_set, fragments, visiting))
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            fragment = fragments.get(name)
-            if fragment is not None and name not in visiting:
-                visiting.add(name)
-                deepest = max(deepest, _depth(fragment.selection_set, fragments, visiting))
-                visiting.discard(name)
-    return deepest

@@ -63,6 +63,7 @@ class _Plan:
     variables: dict[str, Any] | None
     name: str | None
     compiled: QueryPlan | None = None
+    cost: int = 0
 
 
 class GraphQLHTTP:
@@ -190,6 +191,7 @@ class GraphQLHTTP:
     ) -> Response:
         # Every operation is checked (shape, document, kind, scope) before any of them runs.
         planned = [self._plan(principal, operation, post) for operation in operations]
+        self.documents.check_budget(sum(plan.cost for plan in planned))  # a batch as a whole
         results = [await self._run(request, plan) for plan in planned]
         if batched:
             return json_response([payload for payload, _ in results])
@@ -214,7 +216,8 @@ class GraphQLHTTP:
         authorize(principal, prepared, name, HTTP_POST if allow_mutation else HTTP_GET)
         if name not in prepared.plans:
             prepared.plans[name] = compile_query(self._schema, prepared.document, name)
-        return _Plan(prepared, variables, name, prepared.plans[name])
+        cost = self.documents.cost(prepared, name, variables)
+        return _Plan(prepared, variables, name, prepared.plans[name], cost)
 
     async def _run(self, request: Request, plan: _Plan) -> tuple[dict[str, Any], int]:
         if plan.prepared.document is None:

@@ -42,6 +42,20 @@ class Settings:
     max_depth: int = field(default=15, metadata=_doc("Deepest field nesting of a query."))
     max_tokens: int = field(default=2000, metadata=_doc("Most tokens in a query document."))
     max_aliases: int = field(default=30, metadata=_doc("Most aliases in a query document."))
+    max_fragments: int = field(
+        default=100, metadata=_doc("Most fragment definitions in a query document.")
+    )
+    max_spreads: int = field(
+        default=500, metadata=_doc("Most fragment spreads (...Name) in a query document.")
+    )
+    max_cost: int = field(
+        default=100_000,
+        metadata=_doc(
+            "Most values a response may hold, estimated before anything runs: per field, the"
+            " product of the page sizes above it, summed (README, Limits).",
+            minimum=1,
+        ),
+    )
     max_batch: int = field(
         default=10, metadata=_doc("Most operations in one batched request.", minimum=1)
     )
