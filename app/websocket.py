@@ -145,7 +145,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         assert self.principal is not None  # authenticated before the connection_ack
         try:
             authorize(self.principal, prepared, name, WEBSOCKET)
-            self.endpoint.documents.check_cost(prepared, name, variables)
+            self.endpoint.documents.check_cost(prepared, name, payload.get("variables"))
         except RequestError as refused:
             return [refused.error]
         return None
