@@ -25,7 +25,7 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from app.analysis import Analysis, OperationCost, operation_costs, shape
-from app.compiled import QueryPlan
+from app.engine.plans import QueryPlan
 from app.responses import RequestError
 from db.settings import Settings
 from schema.errors import PARSE_FAILED, VALIDATION_FAILED, coded_error, format_error
@@ -41,7 +41,7 @@ class Prepared:
     errors: list[dict[str, Any]]
     operations: dict[str | None, OperationType]
     costs: dict[str | None, OperationCost] = field(default_factory=dict)
-    # compiled query plans by operation name (app/compiled.py), made on first use
+    # compiled query plans by operation name (app/engine/plans.py), made on first use
     plans: dict[str | None, QueryPlan | None] = field(default_factory=dict)
 
 

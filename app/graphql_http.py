@@ -23,9 +23,10 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from app.auth import Authenticator, Principal
 from app.authorization import HTTP_GET, HTTP_POST, authorize
-from app.compiled import QueryPlan, compile_query
 from app.documents import DocumentCache, Prepared
-from app.executor import FastExecutor, is_awaitable
+from app.engine.executor import FastExecutor, is_awaitable
+from app.engine.plans import QueryPlan, compile_query
+from app.engine.strawberry_adapter import graphql_schema
 from app.responses import RequestError
 from app.uploads import is_multipart, serve_multipart
 from db.codec import load_json
@@ -74,7 +75,7 @@ class GraphQLHTTP:
         make_context: Callable[[Request], Context],
         authenticator: Authenticator,
     ) -> None:
-        self._schema = schema._schema
+        self._schema = graphql_schema(schema)
         self._settings = settings
         self._make_context = make_context
         self._authenticator = authenticator

@@ -22,14 +22,15 @@ import asyncio
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager, closing
+from contextlib import AsyncExitStack, asynccontextmanager, closing
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiosqlite
 import databases
-import databases.core
 
+from db.aiosqlite_adapter import driver_connection
+from db.databases_adapter import hold_connection
 from db.errors import SettingsError
 
 Params = Mapping[str, Any] | None
@@ -56,7 +57,7 @@ class Conn:
     def __init__(self, raw: aiosqlite.Connection, counter: StatementCounter) -> None:
         self._raw = raw
         # the driver connection aiosqlite wraps (opened with check_same_thread=False)
-        self._sqlite: sqlite3.Connection = raw._conn
+        self._sqlite = driver_connection(raw)
         self._counter = counter
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
@@ -178,7 +179,7 @@ class Database:
             cached_statements=512,
             check_same_thread=False,
         )
-        self._held: list[databases.core.Connection] = []
+        self._held = AsyncExitStack()
         self._writer: WriteConn | None = None
         self._readers: list[Conn] = []
         self._next_reader: itertools.cycle[Conn] | None = None
@@ -198,18 +199,13 @@ class Database:
         self._next_reader = itertools.cycle(self._readers)
 
     async def _hold(self) -> aiosqlite.Connection:
-        held = databases.core.Connection(self._databases, self._databases._backend)
-        await held.__aenter__()
-        self._held.append(held)
-        raw: aiosqlite.Connection = held.raw_connection
+        raw: aiosqlite.Connection = await hold_connection(self._databases, self._held)
         return raw
 
     async def disconnect(self) -> None:
         async with self._write_lock:
             await self._commit_batch()
-            for held in reversed(self._held):
-                await held.__aexit__(None, None, None)
-            self._held.clear()
+            await self._held.aclose()
             self._readers.clear()
             self._writer = None
             await self._databases.disconnect()
@@ -245,7 +241,7 @@ class Database:
         async with self._write_lock:
             batch = self._batch
             if batch is None:
-                await _complete(writer.in_thread("BEGIN IMMEDIATE"))
+                await complete_statement(writer.in_thread("BEGIN IMMEDIATE"))
                 batch = self._batch = _Batch()
                 self._committer = asyncio.ensure_future(self._commit_when_free())
             conn = WriteConn(writer._raw, self.counter)
@@ -259,7 +255,7 @@ class Database:
                 else:  # SQLite rolled the whole transaction back (disk full, I/O error)
                     self._batch = None
                     batch.fail(error)
-                _run(conn._on_rollback)
+                run_callbacks(conn._on_rollback)
                 raise
             await conn.execute("RELEASE mutation")
             batch.join(conn)
@@ -277,7 +273,7 @@ class Database:
             return
         writer = self._writer_conn()
         try:
-            await _complete(writer.in_thread("COMMIT"))
+            await complete_statement(writer.in_thread("COMMIT"))
         except BaseException as error:
             if writer._raw.in_transaction:
                 await writer.execute("ROLLBACK")
@@ -301,11 +297,11 @@ class _Batch:
         self._on_rollback += conn._on_rollback
 
     def succeed(self) -> None:
-        _run(self._after_commit)
+        run_callbacks(self._after_commit)
         self.done.set_result(None)
 
     def fail(self, error: BaseException) -> None:
-        _run(self._on_rollback)
+        run_callbacks(self._on_rollback)
         if not self.done.done():
             self.done.set_exception(
                 error if isinstance(error, Exception) else RuntimeError("the commit was cancelled")
@@ -313,7 +309,7 @@ class _Batch:
         self.done.exception()  # retrieved: waiters that were cancelled meanwhile log nothing
 
 
-async def _complete(statement: Awaitable[None]) -> None:
+async def complete_statement(statement: Awaitable[None]) -> None:
     """Await a statement to its end even when the caller is cancelled meanwhile (a cancelled
     COMMIT must still be known to have happened or not), then re-raise the cancellation."""
     task = asyncio.ensure_future(statement)
@@ -330,6 +326,6 @@ async def _complete(statement: Awaitable[None]) -> None:
         raise asyncio.CancelledError
 
 
-def _run(callbacks: list[Callable[[], None]]) -> None:
+def run_callbacks(callbacks: list[Callable[[], None]]) -> None:
     for callback in callbacks:
         callback()

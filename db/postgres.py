@@ -32,9 +32,10 @@ from db.connection import (
     Row,
     StatementCounter,
     WriteConn,
-    _complete,
-    _run,
+    complete_statement,
+    run_callbacks,
 )
+from db.databases_adapter import asyncpg_pool
 from db.dialect import POSTGRESQL, bound, numbered
 from db.errors import ConflictError, SettingsError
 
@@ -182,7 +183,7 @@ class PostgresDatabase(Database):
     @property
     def pool(self) -> asyncpg.Pool:
         """The asyncpg pool the `databases` backend opened."""
-        pool: asyncpg.Pool | None = self._databases._backend._pool
+        pool: asyncpg.Pool | None = asyncpg_pool(self._databases)
         if pool is None:
             raise RuntimeError("the database is not connected")
         return pool
@@ -202,25 +203,25 @@ class PostgresDatabase(Database):
         async with self.pool.acquire() as raw:
             conn = PostgresWriteConn(raw, self.counter)
             try:
-                await _complete(conn.execute("BEGIN"))
+                await complete_statement(conn.execute("BEGIN"))
                 yield conn
                 await conn.send_notifications()
             except BaseException:
                 await _abandon(conn, raw)
                 raise
             try:
-                await _complete(conn.execute("COMMIT"))
+                await complete_statement(conn.execute("COMMIT"))
             except asyncio.CancelledError:
-                _run(conn._after_commit)  # the COMMIT completed before the cancellation
+                run_callbacks(conn._after_commit)  # the COMMIT completed before the cancellation
                 raise
             except BaseException:
                 await _abandon(conn, raw)
                 raise
-            _run(conn._after_commit)
+            run_callbacks(conn._after_commit)
 
 
 async def _abandon(conn: PostgresWriteConn, raw: asyncpg.Connection) -> None:
     """Roll back what is still open, then run the rollback hooks."""
     if not raw.is_closed() and raw.is_in_transaction():
-        await _complete(conn.execute("ROLLBACK"))
-    _run(conn._on_rollback)
+        await complete_statement(conn.execute("ROLLBACK"))
+    run_callbacks(conn._on_rollback)

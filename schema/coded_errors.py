@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types.execution import PreExecutionError, StreamExecutionResult
+from strawberry.types.execution import StreamExecutionResult
 
 from schema.errors import BAD_USER_INPUT, INTERNAL, format_error
 
@@ -28,8 +28,9 @@ class CodedErrors(SchemaExtension):
     def on_stream_result(self, result: StreamExecutionResult) -> Iterator[None]:
         errors = getattr(result, "errors", None)
         if errors:
-            # variable coercion fails before execution starts: the client's input
-            unlocated = isinstance(result, PreExecutionError) and all(
+            # variable coercion fails before execution starts: the client's input (as on
+            # HTTP: no data and no error located in the response)
+            unlocated = getattr(result, "data", None) is None and all(
                 error.path is None for error in errors
             )
             phase_code = BAD_USER_INPUT if unlocated else INTERNAL

@@ -59,7 +59,7 @@ Info = strawberry.Info[Context, None]
 
 # A field's batch resolver, declared with `strawberry.field(metadata=batched(function))`:
 # `await function(context, sources, **arguments)` resolves the field for all the sources of a
-# level at once (app/compiled.py), one value per source in their order. It must answer exactly
+# level at once (app/engine/plans.py), one value per source in their order. It must answer exactly
 # what the field's own resolver answers for each source, and raise where that one raises.
 Batch = Callable[..., Awaitable[Sequence[Any]]]
 BATCH = "boternity-batch"

@@ -1,4 +1,4 @@
-"""Compiled queries (app/compiled.py): the shapes they cover answer exactly what graphql-core
+"""Compiled queries (app/engine/plans.py): the shapes they cover answer exactly what graphql-core
 answers, errors take graphql-core's path, and the benchmark's queries never fall back."""
 
 from typing import Any
@@ -9,7 +9,7 @@ from graphql import parse
 from starlette.applications import Starlette
 
 from app import graphql_http
-from app.compiled import compile_query
+from app.engine.plans import compile_query
 from tests.api.upload_helpers import uploaded
 from tests.conftest import GraphQL
 

@@ -16,19 +16,19 @@ from typing import Any, TypeGuard
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
+    Undefined,
 )
-from graphql.execution import Executor
-from graphql.pyutils import AwaitableOrValue, Path
-from strawberry.utils.str_converters import to_camel_case
+from strawberry.resolvers import is_default_resolver
+
+from app.engine.graphql_core_adapter import HookedExecutor
+from app.engine.strawberry_adapter import argument_python_name, enum_class, field_definition
 
 _AWAITABLE = (types.CoroutineType, asyncio.Future)
-_STRAWBERRY = "strawberry-definition"
 
 # (response name, attribute (None: the constant __typename), serialize or the typename, non-null)
 LeafPlan = tuple[tuple[str, str | None, Any, bool], ...]
@@ -40,11 +40,6 @@ _SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], LeafPlan | None]] = 
 _SHARED_PLANS_MAX = 10_000
 
 
-def strawberry_field(field: GraphQLField) -> Any:
-    """The Strawberry field behind a graphql-core field (None for introspection's)."""
-    return (field.extensions or {}).get(_STRAWBERRY)
-
-
 def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
     """What resolvers here return when they are asynchronous: coroutines and futures (the
     DataLoader's). Cheaper than graphql-core's general check, which runs for every field."""
@@ -53,8 +48,8 @@ def is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
 
 def plain_attribute(field: GraphQLField) -> str | None:
     """The Python attribute behind a field Strawberry resolves with plain getattr, or None."""
-    definition = strawberry_field(field)
-    if definition is None or not getattr(field.resolve, "_is_default", False):
+    definition = field_definition(field)
+    if definition is None or field.resolve is None or not is_default_resolver(field.resolve):
         return None
     if field.args or definition.extensions or definition.default_resolver is not getattr:
         return None
@@ -62,53 +57,29 @@ def plain_attribute(field: GraphQLField) -> str | None:
     return name
 
 
-class FastExecutor(Executor[Any]):
+class FastExecutor(HookedExecutor):
     """Executor whose leaf-only selections skip the per-field machinery."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans: dict[int, tuple[Any, LeafPlan | None]] = {}
 
-    def execute_fields(
-        self,
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        grouped_field_set: Any,
-        position_context: Any,
-    ) -> AwaitableOrValue[dict[str, Any]]:
-        plan = self._plan(parent_type, grouped_field_set) if path is not None else None
-        if plan is not None:
-            results = _complete_leaves(plan, source_value)
-            if results is not None:
-                return results
-        return super().execute_fields(
-            parent_type, source_value, path, grouped_field_set, position_context
-        )
+    def complete_object(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any, source: Any
+    ) -> dict[str, Any] | None:
+        plan = self._plan(parent_type, grouped_field_set)
+        return None if plan is None else _complete_leaves(plan, source)
 
-    def complete_list_value(
+    def complete_objects(
         self,
-        return_type: GraphQLList[Any],
-        field_details_list: Any,
+        item_type: GraphQLObjectType,
+        grouped_field_set: Any,
+        items: list[Any],
         info: GraphQLResolveInfo[Any],
-        path: Path,
-        result: Any,
-        position_context: Any,
-    ) -> AwaitableOrValue[list[Any]]:
+    ) -> list[Any] | None:
         """A list of objects whose selection is all plain leaves, completed in one loop."""
-        item_type = return_type.of_type
-        if isinstance(item_type, GraphQLNonNull):
-            item_type = item_type.of_type
-        if isinstance(item_type, GraphQLObjectType) and isinstance(result, list):
-            grouped_field_set = self.collect_subfields(item_type, field_details_list)[0]
-            plan = self._plan(item_type, grouped_field_set)
-            if plan is not None:
-                completed = _complete_objects(item_type, plan, result, info)
-                if completed is not None:
-                    return completed
-        return super().complete_list_value(
-            return_type, field_details_list, info, path, result, position_context
-        )
+        plan = self._plan(item_type, grouped_field_set)
+        return None if plan is None else _complete_objects(item_type, plan, items, info)
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> LeafPlan | None:
         cached = self._plans.get(id(grouped_field_set))
@@ -142,7 +113,10 @@ def _complete_leaves(plan: LeafPlan, source: Any) -> dict[str, Any] | None:
                     return None
                 results[response_name] = None
             else:
-                results[response_name] = serialize(value)
+                serialized = serialize(value)
+                if serialized is None or serialized is Undefined:
+                    return None  # graphql-core reports it ("Expected `X.serialize` to ...")
+                results[response_name] = serialized
     except Exception:  # graphql-core's own path reports it properly
         return None
     return results
@@ -216,24 +190,23 @@ def argument_converters(field: GraphQLField) -> Converters | None:
     """How graphql-core's arguments of a Strawberry field become the Python function's keyword
     arguments: (Python name, enum class or None) by GraphQL name; None when an argument is an
     input object (Strawberry's wrapper must convert it)."""
-    definition = strawberry_field(field)
+    definition = field_definition(field)
     if definition is None:
         return None
     converters: Converters = {}
-    for argument in definition.arguments:
-        graphql_name = argument.graphql_name or to_camel_case(argument.python_name)
-        graphql_arg = field.args.get(graphql_name)
-        if graphql_arg is None:
+    for graphql_name, graphql_arg in field.args.items():
+        python_name = argument_python_name(graphql_arg)
+        if python_name is None:
             return None
         kind = graphql_arg.type
         kind = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
         if isinstance(kind, GraphQLEnumType):
-            enum = kind.extensions.get(_STRAWBERRY)
+            enum = enum_class(kind)
             if enum is None:
                 return None
-            converters[graphql_name] = (argument.python_name, enum.wrapped_cls)
+            converters[graphql_name] = (python_name, enum)
         elif isinstance(kind, GraphQLScalarType):
-            converters[graphql_name] = (argument.python_name, None)
+            converters[graphql_name] = (python_name, None)
         else:
             return None
     return converters
@@ -249,16 +222,18 @@ def python_arguments(converters: Converters, args: dict[str, Any]) -> dict[str, 
 
 
 def _direct_resolver(field: GraphQLField) -> Any:
-    definition = strawberry_field(field)
-    resolver = getattr(definition, "base_resolver", None)
-    if resolver is None or definition.extensions or definition.permission_classes:
+    definition = field_definition(field)
+    if definition is None or definition.base_resolver is None:
+        return None
+    resolver = definition.base_resolver
+    if definition.extensions or definition.permission_classes:
         return None
     if resolver.self_parameter is None or len(resolver.arguments) != len(field.args):
         return None
     converters = argument_converters(field)
     if converters is None:
         return None
-    function = resolver.wrapped_func
+    function: Any = resolver.wrapped_func
     info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
 
     def resolve(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:

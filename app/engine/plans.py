@@ -49,35 +49,33 @@ from graphql import (
     OperationType,
     Undefined,
     VariableNode,
+    coerce_input_value,
     is_required_argument,
 )
-from graphql.execution.collect_fields import (
-    FieldDetails,
-    FragmentDetails,
-    collect_fields,
-    collect_subfields,
-)
-from graphql.execution.get_variable_signature import (
-    GraphQLVariableSignature,
-    get_variable_signature,
-)
-from graphql.execution.values import (
+from graphql.execution import (
     VariableValues,
-    VariableValueSource,
-    coerce_argument,
     get_argument_values,
     get_variable_values,
 )
 from graphql.pyutils import Path
-from graphql.utilities.coerce_input_value import coerce_input_value
 
-from app.executor import (
+from app.engine.executor import (
     argument_converters,
     is_awaitable,
     plain_attribute,
     python_arguments,
-    strawberry_field,
 )
+from app.engine.graphql_core_adapter import (
+    FieldDetails,
+    FragmentDetails,
+    GraphQLVariableSignature,
+    VariableValueSource,
+    coerce_argument,
+    collect_fields,
+    collect_subfields,
+    get_variable_signature,
+)
+from app.engine.strawberry_adapter import field_definition
 from schema.context import BATCH, Batch
 
 _NO_VARIABLES = VariableValues({}, {})
@@ -488,10 +486,10 @@ class _Compiler:
         if attribute is not None:
             step.read = attrgetter(attribute)
             return step
-        definition = strawberry_field(field)
-        resolver = getattr(definition, "base_resolver", None)
-        if definition is None or resolver is None:
+        definition = field_definition(field)
+        if definition is None or definition.base_resolver is None:
             return None
+        resolver = definition.base_resolver
         batch = definition.metadata.get(BATCH)
         if batch is not None and not root:
             if definition.extensions or definition.permission_classes:
