@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from app.settings import flag_name, prepare_data_dir, sources
-from db.backend import open_database, url_scheme
+from db.backend import claim_content, open_content_store, open_database, url_scheme
 from db.codec import system_clock
 from db.connection import Database, sqlite_path
 from db.migrate import migrate
@@ -56,11 +56,14 @@ def require_database(settings: Settings, args: argparse.Namespace) -> None:
 
 @asynccontextmanager
 async def migrated(settings: Settings) -> AsyncIterator[tuple[Database, list[str]]]:
-    """The database, migrated first (the names of migrations applied now come along)."""
+    """The database, migrated first (the names of migrations applied now come along), whose
+    content store is checked to belong to it (db/content_owner.py)."""
     prepare_data_dir(settings)
     db = open_database(settings)
     await db.connect()
     try:
-        yield db, await migrate(db, system_clock)
+        applied = await migrate(db, system_clock)
+        await claim_content(db, open_content_store(db, settings))
+        yield db, applied
     finally:
         await db.disconnect()

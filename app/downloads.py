@@ -10,6 +10,9 @@ looked up: tampered or expired is 403. Without exp and sig, the request needs an
 (Authorization: Bearer, any scope; none when authentication is disabled), else 401.
 """
 
+import asyncio
+import contextlib
+import logging
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -18,10 +21,11 @@ from starlette.routing import Route
 
 from app.auth import Authenticator
 from db import files as db_files
-from db.backend import download_secret, open_content_store
+from db.backend import claim_content, download_secret, open_content_store
 from db.codec import MAX_INT32, Clock, parse_uuid
 from db.connection import Database
 from db.content import StoredContent
+from db.content_sweep import sweep
 from db.errors import ForbiddenError, NotFoundError, UnauthenticatedError, ValidationError
 from db.files import DownloadRow
 from db.settings import Settings
@@ -49,8 +53,9 @@ class FileServing:
         self._authenticator = authenticator
         self._settings = settings
         self._clock = clock
-        self.content = open_content_store(db, settings.data_dir)
+        self.content = open_content_store(db, settings)
         self.signer: UrlSigner | None = None
+        self.sweeping: asyncio.Task[int] | None = None
         self.routes = [
             Route("/files/{file_id}/content", self._current, methods=["GET"]),
             Route(
@@ -59,13 +64,27 @@ class FileServing:
         ]
 
     async def start(self) -> None:
-        """On start (after migrating): clear interrupted uploads, remove content no row names,
-        and load the signing secret."""
+        """On start (after migrating): check the content store belongs to this database, clear
+        stale interrupted uploads, load the signing secret, and start sweeping unreferenced
+        content in the background (db/content_sweep.py)."""
+        await claim_content(self._db, self.content)
         self.content.prepare()
-        async with self._db.write() as conn:
-            await db_files.remove_orphan_content(conn, store=self.content)
         secret = await download_secret(self._db, self._settings)
         self.signer = UrlSigner(secret, self._settings.download_url_seconds)
+        self.sweeping = asyncio.create_task(self._sweep())
+
+    async def _sweep(self) -> int:
+        try:
+            return await sweep(self._db, self.content)
+        except Exception:
+            logging.getLogger("boternity.content").exception("the content sweep failed")
+            return 0
+
+    async def stop(self) -> None:
+        if self.sweeping is not None:
+            self.sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sweeping
 
     async def _current(self, request: Request) -> Response:
         return await self._serve(request, None)

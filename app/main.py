@@ -84,6 +84,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
             await broker.start()
             yield
         finally:
+            await files.stop()
             await broker.close()  # open subscriptions complete
             await db.disconnect()
 
@@ -115,4 +116,5 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     app.state.settings = settings
     app.state.broker = broker
     app.state.content = files.content
+    app.state.files = files
     return app

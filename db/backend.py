@@ -3,11 +3,10 @@ machine: content on disk under the data dir, events within the process) or Postg
 processes on one database: content and the download-URL secret in the database, events through
 LISTEN/NOTIFY; db/postgres.py)."""
 
-from pathlib import Path
-
 from db.broker import Broker, MemoryBroker
 from db.connection import Database
 from db.content import ContentStore
+from db.content_owner import claim
 from db.errors import SettingsError
 from db.file_contents import DatabaseContentStore
 from db.postgres import SCHEMES as POSTGRES_SCHEMES
@@ -45,10 +44,17 @@ def open_database(settings: Settings) -> Database:
     )
 
 
-def open_content_store(db: Database, data_dir: Path) -> ContentStore:
+def open_content_store(db: Database, settings: Settings) -> ContentStore:
     if isinstance(db, PostgresDatabase):
-        return DatabaseContentStore(data_dir)
-    return ContentStore(data_dir)
+        return DatabaseContentStore(settings.data_dir, settings.content_grace_seconds)
+    return ContentStore(settings.data_dir, settings.content_grace_seconds)
+
+
+async def claim_content(db: Database, store: ContentStore) -> None:
+    """Check that the content store belongs to this (connected, migrated) database, or claim it
+    (SQLite; PostgreSQL keeps content in the database). OwnerError when it belongs to another."""
+    if not isinstance(db, PostgresDatabase):
+        await claim(db.read(), store, db.path)
 
 
 def open_broker(settings: Settings, db: Database) -> Broker:

@@ -1,7 +1,9 @@
 """File content, stored once per sha256 under the data dir (content-addressed).
 
-Layout: <data dir>/content/ab/cdef... (the hex sha256 split after two characters) and
-<data dir>/tmp for uploads in progress (cleared on start). Content appears whole or not at all:
+Layout: <data dir>/content/ab/cdef... (the hex sha256 split after two characters), the owner
+record <data dir>/content/owner.json (db/content_owner.py) and <data dir>/tmp for uploads in
+progress (what is older than the grace period is removed on start: other processes on the same
+data dir may be receiving uploads now). Content appears whole or not at all:
 an upload is written to a temp file while its size and sha256 are computed, fsynced, then
 linked into place under its hash and the directory fsynced, before the metadata transaction
 commits. The database says which content is referenced; this module only moves bytes.
@@ -13,11 +15,13 @@ writer orders every change. With PostgreSQL, content lives in the database inste
 """
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -72,20 +76,29 @@ class ContentWriter:
 
 
 class ContentStore:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, grace_seconds: int = 3600) -> None:
         self.root = data_dir / "content"
         self.tmp = data_dir / "tmp"
+        # files younger than this are never removed as leftovers: another process may be
+        # about to commit the row naming them
+        self.grace_seconds = grace_seconds
         # content dropped by a transaction whose COMMIT is pending; a later mutation in the same
         # group commit that names it again takes it off (db/connection.py: group commit)
         self._doomed: set[str] = set()
 
     def prepare(self) -> None:
-        """Create the folders and remove what uploads interrupted by a crash left in tmp."""
+        """Create the folders and remove what uploads interrupted by a crash left in tmp
+        longer than the grace period ago."""
         self.root.mkdir(parents=True, exist_ok=True)
+        self._clear_stale_uploads()
+
+    def _clear_stale_uploads(self) -> None:
         self.tmp.mkdir(parents=True, exist_ok=True)
+        cutoff = time.time() - self.grace_seconds
         for leftover in self.tmp.iterdir():
-            if leftover.is_file():
-                leftover.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def new_writer(self) -> ContentWriter:
         return ContentWriter(self.tmp / f"{uuid.uuid4().hex}.part")
@@ -125,14 +138,14 @@ class ContentStore:
             return False
         if not target.parent.exists():
             target.parent.mkdir(exist_ok=True)
-            _fsync_dir(self.root)
+            fsync_dir(self.root)
         try:
             # a hard link appears atomically and leaves the temp file for other uses of the same
             # upload in the request; the request removes its temp files when it ends
             os.link(staged.path, target)
         except FileExistsError:
             return False
-        _fsync_dir(target.parent)
+        fsync_dir(target.parent)
         return True
 
     async def open(self, conn: Conn, sha256: str) -> StoredContent | None:
@@ -147,12 +160,27 @@ class ContentStore:
         for sha256 in hashes:
             self.path(sha256).unlink(missing_ok=True)
 
-    def stored(self) -> Iterator[tuple[str, list[str]]]:
-        """Every stored hash, grouped by its two-character folder."""
-        for folder in sorted(self.root.iterdir()):
-            if folder.is_dir() and len(folder.name) == 2:
-                hashes = [folder.name + entry.name for entry in folder.iterdir()]
-                yield folder.name, [sha256 for sha256 in hashes if _SHA256.match(sha256)]
+    def folders(self) -> list[str]:
+        """The two-character folders content is stored in (blocking: run it in a thread)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            folder.name
+            for folder in self.root.iterdir()
+            if folder.is_dir() and len(folder.name) == 2
+        )
+
+    def aged(self, folder: str, cutoff: float) -> dict[str, int]:
+        """The content of one folder last modified before `cutoff` (a time.time() value), with
+        its size in bytes (blocking: run it in a thread)."""
+        found: dict[str, int] = {}
+        for entry in os.scandir(self.root / folder):
+            sha256 = folder + entry.name
+            with contextlib.suppress(FileNotFoundError):
+                status = entry.stat()
+                if _SHA256.match(sha256) and status.st_mtime < cutoff:
+                    found[sha256] = status.st_size
+        return found
 
 
 async def _read(handle: BinaryIO) -> AsyncIterator[bytes]:
@@ -161,7 +189,7 @@ async def _read(handle: BinaryIO) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(descriptor)

@@ -15,16 +15,13 @@ ends early.
 """
 
 import asyncio
-import contextlib
-import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 
 from db.connection import Conn, WriteConn
 from db.content import ContentStore, StagedFile, StoredContent
 from db.errors import ConflictError
 
 CHUNK_BYTES = 1024 * 1024
-STALE_UPLOAD_SECONDS = 3600
 _CLAIM_ATTEMPTS = 3
 
 CLAIM_CONTENT = """
@@ -49,14 +46,9 @@ class DatabaseContentStore(ContentStore):
     """Content in file_contents / file_content_chunks; the data dir holds only staged uploads."""
 
     def prepare(self) -> None:
-        """Create the temp folder and remove uploads a crashed process left there over an hour
-        ago (other processes may share this data dir and be receiving uploads now)."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        stale = time.time() - STALE_UPLOAD_SECONDS
-        for leftover in self.tmp.iterdir():
-            with contextlib.suppress(FileNotFoundError):
-                if leftover.is_file() and leftover.stat().st_mtime < stale:
-                    leftover.unlink()
+        """Create the temp folder and remove uploads a crashed process left there longer than
+        the grace period ago (other processes may share this data dir)."""
+        self._clear_stale_uploads()
 
     async def add(self, conn: WriteConn, staged: StagedFile) -> None:
         """Store staged content in the transaction, or share-lock it when it is stored."""
@@ -114,6 +106,6 @@ class DatabaseContentStore(ContentStore):
                 return  # deleted meanwhile: the response ends short of its Content-Length
             yield chunk
 
-    def stored(self) -> Iterator[tuple[str, list[str]]]:
-        """Nothing to sweep on start: content rows commit and go with the versions naming them."""
-        return iter(())
+    def folders(self) -> list[str]:
+        """Nothing to sweep: content rows commit and go with the versions naming them."""
+        return []

@@ -58,9 +58,6 @@ FILE_HASHES = locking_variants("""
 SELECT v.sha256 FROM bot_file_versions v JOIN bot_files f ON f.id = v.file_id
 WHERE f.bot_id = :bot_id AND (:filename IS NULL OR f.filename = :filename)
 """)
-HASHES_IN_RANGE = """
-SELECT DISTINCT sha256 FROM bot_file_versions WHERE sha256 >= :low AND sha256 < :high
-"""
 
 
 _AFTER_FILE = (
@@ -279,19 +276,6 @@ async def release_content(conn: WriteConn, *, hashes: Iterable[str], store: Cont
     unreferenced = set(wanted) - {row["sha256"] for row in rows}
     if unreferenced:
         await store.drop(conn, unreferenced)
-
-
-async def remove_orphan_content(conn: WriteConn, *, store: ContentStore) -> int:
-    """Remove stored content no version names (left by a crash between storing content and
-    committing its row); returns how many went. Run it in a write transaction."""
-    removed = 0
-    for folder, hashes in store.stored():
-        high = folder[0] + chr(ord(folder[1]) + 1)
-        rows = await conn.fetch_all(HASHES_IN_RANGE, {"low": folder, "high": high})
-        orphans = set(hashes) - {row["sha256"] for row in rows}
-        store.remove(orphans)
-        removed += len(orphans)
-    return removed
 
 
 async def list_files(

@@ -88,6 +88,13 @@ class Settings:
     max_upload_files: int = field(
         default=10, metadata=_doc("Most files in one multipart upload request.")
     )
+    content_grace_seconds: int = field(
+        default=3600,
+        metadata=_doc(
+            "Age below which unreferenced file content and interrupted uploads are kept, in"
+            " seconds (another process may be about to commit them)."
+        ),
+    )
     download_url_seconds: int = field(
         default=900, metadata=_doc("How long a signed download URL stays valid, in seconds.")
     )

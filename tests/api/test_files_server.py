@@ -121,7 +121,7 @@ async def test_server_killed_mid_upload_leaves_no_row_and_no_content(tmp_path: P
         sending.cancel()  # the client waits on its own body; it cannot notice
     assert stored(data_dir) != []  # the killed server left its temp file
     async with (
-        running_server(data_dir) as base_url,
+        running_server(data_dir, {"BOTERNITY_CONTENT_GRACE_SECONDS": "0"}) as base_url,
         httpx.AsyncClient(base_url=base_url, timeout=60) as client,
     ):
         assert stored(data_dir) == []

@@ -1,6 +1,8 @@
 """The multipart request spec at the HTTP endpoint: CSRF, the operations/map protocol, batches,
 the size limits enforced while the body streams, and temp files cleaned whatever happens."""
 
+import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -255,7 +257,7 @@ async def test_upload_one_byte_over_the_limit_is_payload_too_large_and_writes_no
 
 
 @pytest.mark.sqlite_only  # content files on disk
-async def test_restart_clears_temp_files_and_content_no_version_names(
+async def test_restart_clears_temp_files_and_content_no_version_names_once_past_the_grace(
     settings: Settings, clock: FakeClock, data_dir: Path
 ) -> None:
     async with serving(settings, clock) as client:
@@ -263,9 +265,18 @@ async def test_restart_clears_temp_files_and_content_no_version_names(
         await post_multipart(client, form(bot, "kept.txt"), {"0": b"kept"})
     kept = stored(data_dir)
     assert len(kept) == 1
-    (data_dir / "tmp" / "interrupted.part").write_bytes(b"half an upload")
+    interrupted = data_dir / "tmp" / "interrupted.part"
+    interrupted.write_bytes(b"half an upload")
     orphan = data_dir / "content" / "ab" / ("c" * 62)
     orphan.parent.mkdir()
     orphan.write_bytes(b"linked, never committed")
-    async with LifespanManager(create_app(settings, clock=clock)):
-        assert stored(data_dir) == kept
+    young = {"tmp/young.part": b"being received", "content/ab/" + "d" * 62: b"being committed"}
+    for name, content in young.items():
+        (data_dir / name).write_bytes(content)
+    past_grace = time.time() - settings.content_grace_seconds - 1
+    for path in (interrupted, orphan, data_dir / kept[0]):
+        os.utime(path, (past_grace, past_grace))
+    app = create_app(settings, clock=clock)
+    async with LifespanManager(app):
+        assert await app.state.files.sweeping == 1
+        assert stored(data_dir) == sorted([*kept, *young])

@@ -14,6 +14,7 @@ import orjson
 from asgi_lifespan import LifespanManager
 
 from app.main import create_app
+from db.content_owner import OWNER_FILE
 from db.settings import Settings
 from tests.conftest import FakeClock
 
@@ -113,13 +114,14 @@ def sha256_of_zeros(size: int) -> str:
 
 
 def stored(data_dir: Path) -> list[str]:
-    """Every file under the content store and the upload temp dir, relative to the data dir."""
+    """Every file under the content store (but its owner record) and the upload temp dir,
+    relative to the data dir."""
     return sorted(
         str(path.relative_to(data_dir))
         for folder in (data_dir / "content", data_dir / "tmp")
         if folder.exists()
         for path in folder.rglob("*")
-        if path.is_file()
+        if path.is_file() and path != data_dir / "content" / OWNER_FILE
     )
 
 
