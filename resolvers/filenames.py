@@ -1,5 +1,6 @@
-"""The filename rule: 1 to 255 bytes of UTF-8, no '/', '\\', NUL or control characters, not
-'.' or '..' (so 'a..b.txt' is fine). Pure: no I/O."""
+"""The filename rule: 1 to 255 bytes of UTF-8, no '/', '\\', NUL, control or format characters
+(Unicode Cc and Cf: bidi overrides, zero-width characters), not '.' or '..' (so 'a..b.txt' is
+fine). Pure: no I/O."""
 
 import unicodedata
 
@@ -21,6 +22,9 @@ def filename_problem(filename: str) -> str | None:
     for character in filename:
         if character in "/\\":
             return f"filename must not contain '{character}' (no paths)"
-        if unicodedata.category(character) == "Cc":
+        category = unicodedata.category(character)
+        if category == "Cc":
             return f"filename must not contain control characters (U+{ord(character):04X})"
+        if category == "Cf":  # bidi overrides make "\u202egpj.exe" display as "exe.jpg"
+            return f"filename must not contain format characters (U+{ord(character):04X})"
     return None

@@ -33,7 +33,9 @@ from schema.inputs import check_text, given_fields
 from schema.pagination import AFTER, FIRST
 
 _BOT_ID = "The bot's id."
-_FILENAME = "1 to 255 bytes of UTF-8; no '/', '\\', NUL or control characters; not '.' or '..'."
+_FILENAME = (
+    "1 to 255 bytes of UTF-8; no '/', '\\', NUL, control or format characters; not '.' or '..'."
+)
 
 
 def check_filename(filename: str) -> str:

@@ -8,6 +8,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 import strawberry
 
+from db.codec import MAX_INT64, MIN_INT64
 from db.errors import ValidationError
 from db.settings import Settings
 
@@ -44,7 +45,15 @@ def decode_cursor(cursor: str | None, kind: str, arity: int) -> list[Any] | None
     if not isinstance(decoded, list) or len(decoded) != arity + 1 or decoded[0] != kind:
         raise ValidationError(f"cursor '{cursor[:80]}' does not belong to this list or order")
     values: list[Any] = decoded[1:]
+    if not all(map(_storable, values)):
+        raise ValidationError(f"cursor '{cursor[:80]}' holds a value out of range")
     return values
+
+
+def _storable(value: Any) -> bool:
+    """Whether a cursor value can be bound in SQL: orjson reads integers up to 2^64 - 1, the
+    databases take 64-bit signed ones."""
+    return not isinstance(value, int) or isinstance(value, bool) or MIN_INT64 <= value <= MAX_INT64
 
 
 @strawberry.type(description="Where a page sits in its list (Relay).")

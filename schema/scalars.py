@@ -4,14 +4,19 @@ DateTime values travel through the app in their stored form (fixed-width UTC tex
 DateTime output is the stored text and an input is normalised to it on the way in.
 """
 
-import math
 from typing import Any, NewType
 
 import strawberry
-from graphql import ValueNode, value_from_ast_untyped
+from graphql import (
+    FloatValueNode,
+    ListValueNode,
+    ObjectValueNode,
+    ValueNode,
+    value_from_ast_untyped,
+)
 from strawberry.types.scalar import ScalarDefinition
 
-from db.codec import MAX_INT64, MIN_INT64, parse_timestamp_input
+from db.codec import MAX_INT64, MIN_INT64, json_float, parse_timestamp_input
 from db.errors import ValidationError
 
 
@@ -42,23 +47,26 @@ def _identity(value: Any) -> Any:
 
 
 def _parse_json_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
-    """A JSON value written inline in the query. A float beyond the double range (1e999)
-    reads as infinity, which would be stored as null: refuse it, as the JSON body parser
-    refuses it in variables."""
-    value = value_from_ast_untyped(node, variables)
-    if not _finite(value):
-        raise ValidationError("a JSON number must be finite (within the double range)")
-    return value
+    """A JSON value written inline in the query. A number that does not survive the trip to a
+    double (1e999 reads as infinity, 1e-400 as 0.0) would be stored as something else: refuse
+    it, as the JSON body parser refuses it in variables."""
+    _check_numbers(node)
+    return value_from_ast_untyped(node, variables)
 
 
-def _finite(value: Any) -> bool:
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, list):
-        return all(_finite(item) for item in value)
-    if isinstance(value, dict):
-        return all(_finite(item) for item in value.values())
-    return True
+def _check_numbers(node: ValueNode) -> None:
+    stack = [node]
+    while stack:
+        each = stack.pop()
+        if isinstance(each, FloatValueNode):
+            try:
+                json_float(each.value)
+            except ValueError as error:
+                raise ValidationError(str(error)) from None
+        elif isinstance(each, ListValueNode):
+            stack.extend(each.values)
+        elif isinstance(each, ObjectValueNode):
+            stack.extend(field.value for field in each.fields)
 
 
 DateTime = NewType("DateTime", str)

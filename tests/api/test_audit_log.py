@@ -305,9 +305,27 @@ async def test_audit_log_filters_combine_and_page(gql: GraphQL) -> None:
     assert len(expected) == 3
 
 
+async def test_audit_log_since_a_year_below_1000_finds_later_entries(gql: GraphQL) -> None:
+    bot = await new_bot(gql)
+    await log(gql, bot, actor="now")
+    assert await _filtered_actors(gql, bot, {"since": "0999-06-01T00:00:00Z"}) == ["now"]
+    assert await _filtered_actors(gql, bot, {"until": "0999-06-01T00:00:00Z"}) == []
+    assert await _filtered_actors(gql, bot, {"since": "0001-01-01T00:00:00Z"}) == ["now"]
+
+
 @pytest.mark.parametrize(
     "audit_filter",
-    [{"actor": "a\x00"}, {"actor": "a" * 4097}, {"since": "2026-02-12T22:04:12"}, {"until": "x"}],
+    [
+        {"actor": "a\x00"},
+        {"actor": "a" * 4097},
+        {"since": "2026-02-12T22:04:12"},
+        {"until": "x"},
+        {"since": "2026-W01-1T00:00:00Z"},  # ISO 8601 week date, not RFC 3339
+        {"since": "20260101T000000Z"},  # ISO 8601 basic format
+        {"since": "0000-01-01T00:00:00Z"},
+        {"since": "0001-01-01T00:00:00+01:00"},  # before year 1 in UTC
+        {"until": "9999-12-31T23:59:59-01:00"},  # after year 9999 in UTC
+    ],
 )
 async def test_audit_log_bad_filter_is_bad_user_input(
     gql: GraphQL, audit_filter: dict[str, Any]

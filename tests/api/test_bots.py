@@ -70,6 +70,10 @@ async def test_create_bot_with_defaults_returns_every_field(gql: GraphQL) -> Non
         ("---hello---world---", "hello-world"),
         ("Bot v2.0", "bot-v2-0"),
         ("Ünïcödé Bót", "ünïcödé-bót"),
+        # NFKC first: fullwidth letters, ligatures and combining accents slug as written plainly
+        ("\uff32\uff45\uff53\uff45\uff41\uff52\uff43\uff48 Bot", "research-bot"),
+        ("\ufb01le Bot", "file-bot"),
+        ("Cafe\u0301 Bot", "caf\u00e9-bot"),
     ],
 )
 async def test_create_bot_derives_slug_by_reference_rules(

@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from db import files as db_files
 from db.settings import Settings
+from schema.pagination import encode_cursor
 from tests.api.upload_helpers import FILE_FIELDS, create_bot, stored, upload, uploaded
 from tests.conftest import FakeClock, GraphQL, codes
 
@@ -249,6 +250,18 @@ async def test_files_malformed_cursor_is_bad_user_input(gql: GraphQL, bot: str, 
 async def test_files_of_unknown_bot_is_empty(gql: GraphQL) -> None:
     data = await gql(FILES, {"botId": "01a2032b-3367-77cd-87bc-d68b2a1db8cc"})
     assert (data["files"]["nodes"], data["files"]["totalCount"]) == ([], 0)
+
+
+@pytest.mark.parametrize("version", [2**63, 2**64 - 1])
+async def test_file_versions_cursor_with_an_integer_beyond_64_bits_is_bad_user_input(
+    client: httpx.AsyncClient, gql: GraphQL, bot: str, version: int
+) -> None:
+    file = await uploaded(client, bot, "v.txt", b"1")
+    after = encode_cursor("fileVersion", version, file["id"])
+    errors = await gql.errors(VERSIONS, {"fileId": file["id"], "after": after})
+    assert [(error["message"], error["extensions"]["code"]) for error in errors] == [
+        (f"cursor '{after[:80]}' holds a value out of range", "BAD_USER_INPUT")
+    ]
 
 
 async def test_file_versions_pages_newest_first(

@@ -346,7 +346,7 @@ async def test_set_kv_lone_surrogate_is_bad_user_input(gql: GraphQL) -> None:
     assert await keys_of(gql, bot) == []
 
 
-@pytest.mark.parametrize("number", ["1e400", "-1e400", "[1, 1e999]"])
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "[1, 1e999]", "1e-400", "[1, -1E-400]"])
 async def test_set_kv_number_beyond_double_range_is_refused(gql: GraphQL, number: str) -> None:
     bot = await new_bot(gql)
     body = await post_raw_value(gql, bot, number)
@@ -354,7 +354,9 @@ async def test_set_kv_number_beyond_double_range_is_refused(gql: GraphQL, number
     assert await keys_of(gql, bot) == []
 
 
-@pytest.mark.parametrize("literal", ["1e999", "-1e999", "[1, {a: 1e999}]"])
+@pytest.mark.parametrize(
+    "literal", ["1e999", "-1e999", "[1, {a: 1e999}]", "1e-400", "[1, {a: -1E-400}]"]
+)
 async def test_set_kv_literal_number_beyond_double_range_is_bad_user_input(
     gql: GraphQL, literal: str
 ) -> None:

@@ -88,6 +88,14 @@ async def test_save_provider_health_then_load_returns_it(gql: GraphQL) -> None:
     assert await load(gql, "anthropic") == saved
 
 
+async def test_save_provider_health_with_a_year_below_1000_stores_it_four_digits_wide(
+    gql: GraphQL,
+) -> None:
+    saved = await save(gql, "ancient", uptimeSince="0999-06-01T00:00:00Z")
+    assert saved["uptimeSince"] == "0999-06-01T00:00:00.000000+00:00"
+    assert await load(gql, "ancient") == saved
+
+
 async def test_provider_health_unknown_is_null(gql: GraphQL) -> None:
     assert await load(gql, "missing") is None
 

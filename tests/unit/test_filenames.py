@@ -31,6 +31,9 @@ def test_filename_problem_accepts_plain_names(filename: str) -> None:
         ("x" * 256, "filename is 256 bytes; at most 255 are allowed"),
         ("é" * 128, "filename is 256 bytes; at most 255 are allowed"),
         ("lone\ud800", "filename is not valid Unicode (lone surrogate)"),
+        ("\u202egpj.exe", "filename must not contain format characters (U+202E)"),
+        ("zero\u200bwidth.txt", "filename must not contain format characters (U+200B)"),
+        ("bom\ufeff.txt", "filename must not contain format characters (U+FEFF)"),
     ],
 )
 def test_filename_problem_refuses_paths_controls_and_lengths(filename: str, problem: str) -> None:
