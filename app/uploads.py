@@ -22,9 +22,9 @@ from starlette.responses import Response
 
 from db.codec import load_json
 from db.content import ContentStore, ContentWriter, StagedFile
-from db.errors import PayloadTooLargeError
+from db.errors import PayloadTooLargeError, StorageError
 from db.settings import Settings
-from schema.errors import BAD_USER_INPUT, coded_error
+from schema.errors import BAD_USER_INPUT, coded_error, storage_error_json
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -65,6 +65,11 @@ async def serve_multipart(request: Request, settings: Settings, run: Run) -> Res
             error = coded_error(refused.message, refused.code)
             body = json.dumps({"errors": [error]}).encode()  # ASCII: a quoted lone surrogate too
             return Response(body, refused.status, headers, media_type="application/json")
+        except StorageError as failed:  # the disk is full or the data dir is not writable
+            complete = await receiver.drain()
+            headers = None if complete else {"Connection": "close"}
+            body = json.dumps({"errors": [storage_error_json(failed)]}).encode()
+            return Response(body, 507, headers, media_type="application/json")
         return await run(operations, batched)
     except ClientDisconnect:
         return Response(status_code=400)  # nobody is listening any more

@@ -21,12 +21,13 @@ import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from db.connection import Conn, WriteConn
+from db.errors import storage_error
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK_BYTES = 64 * 1024
@@ -49,6 +50,23 @@ class StoredContent:
     chunks: AsyncIterator[bytes]
 
 
+def create(path: Path) -> BinaryIO:
+    """A new file to write (every file the store writes is opened here)."""
+    return path.open("xb")
+
+
+@contextlib.contextmanager
+def _writing() -> Iterator[None]:
+    """A disk that is full or a data dir that is not writable, as a StorageError."""
+    try:
+        yield
+    except OSError as error:
+        known = storage_error(error)
+        if known is None:
+            raise
+        raise known from error
+
+
 class ContentWriter:
     """A temp file being written: it counts and hashes the bytes as they arrive."""
 
@@ -56,22 +74,26 @@ class ContentWriter:
         self.path = path
         self.size = 0
         self._hash = hashlib.sha256()
-        self._file: BinaryIO = path.open("xb")
+        with _writing():
+            self._file: BinaryIO = create(path)
 
     def write(self, data: bytes) -> None:
-        self._file.write(data)
+        with _writing():
+            self._file.write(data)
         self._hash.update(data)
         self.size += len(data)
 
     def finish(self) -> StagedFile:
         """Flush and fsync (blocking: run it in a thread) and describe the complete file."""
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
+        with _writing():
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
         return StagedFile(self.path, self.size, self._hash.hexdigest())
 
     def discard(self) -> None:
-        self._file.close()
+        with contextlib.suppress(OSError):  # closing flushes, and the disk may be full
+            self._file.close()
         self.path.unlink(missing_ok=True)
 
 
@@ -103,6 +125,21 @@ class ContentStore:
     def new_writer(self) -> ContentWriter:
         return ContentWriter(self.tmp / f"{uuid.uuid4().hex}.part")
 
+    def check_writable(self) -> None:
+        """StorageError unless a small file can be written in the temp dir and removed
+        (blocking: run it in a thread; /readyz)."""
+        probe = self.tmp / f"{uuid.uuid4().hex}.probe"
+        try:
+            with _writing():
+                handle = create(probe)
+                try:
+                    handle.write(b"ready?")
+                    handle.flush()
+                finally:
+                    handle.close()
+        finally:
+            probe.unlink(missing_ok=True)
+
     def path(self, sha256: str) -> Path:
         if not _SHA256.match(sha256):
             raise ValueError(f"not a sha256 hex digest: {sha256!r}")
@@ -112,7 +149,9 @@ class ContentStore:
         """Store staged content under its hash for a version the transaction is writing;
         content this call created goes again if the transaction rolls back."""
         self._doomed.discard(staged.sha256)
-        if await asyncio.to_thread(self._add, staged):
+        with _writing():
+            added = await asyncio.to_thread(self._add, staged)
+        if added:
             conn.on_rollback(lambda: self.remove([staged.sha256]))
 
     async def hold(self, conn: WriteConn, hashes: Iterable[str]) -> None:

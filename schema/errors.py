@@ -2,8 +2,9 @@
 
 Expected errors (DomainError) keep their message and code. GraphQL's own parse and validation
 errors keep their message (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED); variable coercion
-errors are BAD_USER_INPUT. Anything else is masked as INTERNAL_SERVER_ERROR and logged with its
-traceback server-side.
+errors are BAD_USER_INPUT. A StorageError (disk full, data dir not writable) is
+INTERNAL_SERVER_ERROR with its message and extensions.reason: the operator must know. Anything
+else is masked as INTERNAL_SERVER_ERROR and logged with its traceback server-side.
 """
 
 import logging
@@ -11,7 +12,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from db.errors import DomainError
+from db.errors import DomainError, StorageError
 
 logger = logging.getLogger("boternity.graphql")
 
@@ -47,7 +48,10 @@ def format_error(error: GraphQLError, phase_code: str = INTERNAL) -> dict[str, A
     """The JSON a client sees for one error."""
     code = error_code(error, phase_code)
     message = error.message
-    if code == INTERNAL:
+    storage = _domain_cause(error.original_error)
+    if isinstance(storage, StorageError):
+        logger.error("storage: %s", message)
+    elif code == INTERNAL:
         message = MASKED_MESSAGE
         cause = error.original_error or error
         logger.error(
@@ -64,9 +68,16 @@ def format_error(error: GraphQLError, phase_code: str = INTERNAL) -> dict[str, A
     if error.path is not None:
         formatted["path"] = error.path
     formatted["extensions"] = {"code": code}
+    if isinstance(storage, StorageError):
+        formatted["extensions"]["reason"] = storage.reason
     return formatted
 
 
 def coded_error(message: str, code: str) -> dict[str, Any]:
     """An error outside GraphQL execution (transport, limits)."""
     return {"message": message, "extensions": {"code": code}}
+
+
+def storage_error_json(error: StorageError) -> dict[str, Any]:
+    """A StorageError outside GraphQL execution (an upload being received)."""
+    return {"message": error.message, "extensions": {"code": error.code, "reason": error.reason}}
