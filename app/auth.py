@@ -24,6 +24,7 @@ _TOUCH_EVERY_SECONDS = 60.0
 class Principal:
     name: str
     scope: str
+    key_id: str | None = None  # None when authentication is disabled
 
     @property
     def can_write(self) -> bool:
@@ -66,6 +67,20 @@ class Authenticator:
         self._valid: dict[str, tuple[Principal, str, float]] = {}
         self._touched: dict[str, float] = {}
 
+    @property
+    def required(self) -> bool:
+        return self._required
+
+    async def active_key_ids(self, key_ids: list[str]) -> set[str]:
+        """Which of these keys are still active; the others (revoked or deleted) are
+        forgotten at once, so they no longer pass for the rest of auth_cache_ms."""
+        active = await api_keys.active_key_ids(self._db.read(), ids=key_ids)
+        gone = set(key_ids) - active
+        if gone:
+            for token in [token for token, cached in self._valid.items() if cached[1] in gone]:
+                del self._valid[token]
+        return active
+
     async def authenticate(self, authorization: str | None) -> Principal:
         """The caller, from an Authorization header value; UNAUTHENTICATED when no valid key."""
         if not self._required:
@@ -83,7 +98,7 @@ class Authenticator:
         if row is None:
             self._valid.pop(token, None)
             raise UnauthenticatedError("the API key is not valid (unknown or revoked)")
-        principal = Principal(name=row.name, scope=row.scope)
+        principal = Principal(name=row.name, scope=row.scope, key_id=row.id)
         if len(self._valid) > 10_000:
             self._valid.clear()
         self._valid[token] = (principal, row.id, now)

@@ -5,9 +5,10 @@ GET /files/{file_id}/content (the current version) and /files/{file_id}/versions
 stream the exact stored bytes with Content-Type, Content-Length, ETag (the sha256), and,
 because uploaded HTML or SVG must never run on the API's origin, Content-Disposition:
 attachment (RFC 6266 filename* plus an ASCII fallback), X-Content-Type-Options: nosniff and
-Content-Security-Policy: sandbox. A signed URL (exp and sig) is checked before anything is
-looked up: tampered or expired is 403. Without exp and sig, the request needs an API key
-(Authorization: Bearer, any scope; none when authentication is disabled), else 401.
+Content-Security-Policy: sandbox; no page may frame any of its answers (X-Frame-Options:
+DENY, Content-Security-Policy frame-ancestors 'none'). A signed URL (exp and sig) is checked
+before anything is looked up: tampered or expired is 403. Without exp and sig, the request
+needs an API key (Authorization: Bearer, any scope; none when authentication is disabled), else 401.
 """
 
 import asyncio
@@ -32,6 +33,12 @@ from db.settings import Settings
 from db.signing import UrlSigner
 from schema.errors import coded_error
 from schema.files import content_path
+
+# No page may frame a download (clickjacking), and what it serves never runs as a page.
+NO_FRAMING = {
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "sandbox; frame-ancestors 'none'",
+}
 
 
 def content_disposition(filename: str) -> str:
@@ -125,7 +132,7 @@ class FileServing:
 
 
 def _error(error: NotFoundError | ForbiddenError | UnauthenticatedError, status: int) -> Response:
-    return JSONResponse({"errors": [coded_error(error.message, error.code)]}, status)
+    return JSONResponse({"errors": [coded_error(error.message, error.code)]}, status, NO_FRAMING)
 
 
 def _content_response(content: StoredContent, row: DownloadRow) -> Response:
@@ -135,6 +142,6 @@ def _content_response(content: StoredContent, row: DownloadRow) -> Response:
         "ETag": f'"{row.sha256}"',
         "Content-Disposition": content_disposition(row.filename),
         "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "sandbox",
+        **NO_FRAMING,
     }
     return StreamingResponse(content.chunks, headers=headers)

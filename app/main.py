@@ -16,6 +16,7 @@ from app.engine.executor import install_direct_resolvers
 from app.engine.strawberry_adapter import graphql_schema
 from app.graphql_http import GraphQLHTTP
 from app.health import healthz, readyz
+from app.hosts import HostCheck
 from app.settings import prepare_data_dir
 from app.websocket import GraphQLWebSocket
 from db import backend
@@ -28,15 +29,20 @@ from schema.context import Context
 
 
 class App(Starlette):
-    """Starlette, with POST /graphql handed straight to its endpoint when no middleware is
-    configured (CORS off): the error and exception middleware, the router and the request
-    wrapper cost about 15% of a one-row query (DESIGN.md section 6). An exception escaping the
-    endpoint reaches uvicorn, which logs it and answers 500, as Starlette's error middleware
-    would."""
+    """Starlette, behind the Host check (app/hosts.py: every HTTP request and WebSocket
+    handshake, before any route), with POST /graphql handed straight to its endpoint when no
+    middleware is configured (CORS off): the error and exception middleware, the router and
+    the request wrapper cost about 15% of a one-row query (DESIGN.md section 6). An exception
+    escaping the endpoint reaches uvicorn, which logs it and answers 500, as Starlette's error
+    middleware would."""
 
     direct_post: ASGIApp | None = None
+    hosts: HostCheck | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.hosts is not None and scope["type"] != "lifespan" and not self.hosts.allows(scope):
+            await self.hosts.refuse(scope, receive, send)
+            return
         if (
             self.direct_post is not None
             and scope["type"] == "http"
@@ -82,8 +88,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
             await migrate(db, clock)
             await files.start()
             await broker.start()
+            await websocket.sockets.start()
             yield
         finally:
+            await websocket.sockets.close()
             await files.stop()
             await broker.close()  # open subscriptions complete
             await db.disconnect()
@@ -111,6 +119,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     )
     if not middleware:
         app.direct_post = graphql.asgi
+    app.hosts = HostCheck(settings)
     app.state.db = db
     app.state.graphql = graphql
     app.state.settings = settings

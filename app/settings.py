@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from app.auth import is_loopback
+from app.hosts import LOOPBACK_NAMES, host_name
 from db.backend import SCHEMES, url_scheme
 from db.errors import SettingsError
 from db.postgres import SCHEMES as POSTGRES_SCHEMES
@@ -148,6 +149,7 @@ def _check(settings: Settings, named: Callable[[str], str]) -> None:
         raise SettingsError(
             f"{named('auth')}=disabled is allowed only on a loopback host, not {settings.host}"
         )
+    _check_hosts(settings, named)
     if settings.default_page_size > settings.max_page_size:
         raise SettingsError(
             f"{named('default_page_size')} ({settings.default_page_size}) must not exceed "
@@ -163,6 +165,22 @@ def _check(settings: Settings, named: Callable[[str], str]) -> None:
         raise SettingsError(
             f"{named('broker')}=postgres needs a postgresql:// database URL "
             f"({named('database_url')})"
+        )
+
+
+def _check_hosts(settings: Settings, named: Callable[[str], str]) -> None:
+    for entry in settings.allowed_hosts:
+        if "/" in entry or " " in entry:
+            raise SettingsError(
+                f"{named('allowed_hosts')}: '{entry}' is not a host name (give names such as "
+                "api.example.com, without scheme or path)"
+            )
+    others = {host_name(entry) for entry in settings.allowed_hosts} - set(LOOPBACK_NAMES)
+    if settings.auth == "disabled" and others:
+        raise SettingsError(
+            f"{named('auth')}=disabled answers only to loopback names ("
+            f"{', '.join(LOOPBACK_NAMES)}); {named('allowed_hosts')} lists "
+            f"{', '.join(sorted(others))}"
         )
 
 

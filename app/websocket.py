@@ -5,8 +5,9 @@ urql) at /graphql: Strawberry's own handler, with this server's rules added.
   (not a JSON object, no or an unknown type, a subscribe without a payload object or query
   string, a non-string id...) closes the socket with 4400; a subscribe before connection_ack
   with 4401, a second connection_init with 4429, an id in use with 4409.
-- Origin: a handshake with no Origin header, or from the server's own origin, is accepted;
-  another origin only when listed in ws_origins. A refused one is closed with 4403.
+- Origin: a handshake with no Origin header, or from the server's own origin (an allowed host
+  on the bind port, app/hosts.py; never taken from the request's Host), is accepted; another
+  origin only when listed in ws_origins. A refused one is closed with 4403.
 - Authentication on connection_init, with the same keys and scopes as HTTP: the payload
   {"Authorization": "Bearer <key>"}. No key or a wrong one closes the socket with 4401 (which
   graphql-ws clients do not retry); so does a key revoked since, at the next subscribe.
@@ -14,7 +15,8 @@ urql) at /graphql: Strawberry's own handler, with this server's rules added.
 - Every document gets the HTTP endpoint's checks (parse, validation, depth, token and alias
   limits, introspection switch) from the same cache before it runs.
 - At most max_subscriptions operations at once per socket: one more gets an error message
-  (BAD_USER_INPUT, like an over-long batch on HTTP) and the socket stays open.
+  (BAD_USER_INPUT, like an over-long batch on HTTP) and the socket stays open. The caps over
+  every socket and per key, and the closing of a revoked key's sockets: app/ws_limits.py.
 Errors carry extensions.code as on HTTP (schema/coded_errors.py).
 """
 
@@ -26,8 +28,10 @@ import orjson
 import strawberry
 from graphql import GraphQLFormattedError
 from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -43,14 +47,24 @@ from app.auth import Authenticator, Principal
 from app.authorization import WEBSOCKET, authorize
 from app.documents import DocumentCache
 from app.graphql_http import encode
+from app.hosts import own_origins
 from app.responses import RequestError
+from app.ws_limits import TOO_MANY, TRY_AGAIN_LATER, Sockets
 from app.ws_protocol import BAD_REQUEST, problem
 from db.errors import DomainError, SettingsError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
 from schema.errors import BAD_USER_INPUT, coded_error
 
+_log = logging.getLogger("boternity.websocket")
 _MAX_REASON_BYTES = 123  # the WebSocket protocol's limit on a close reason
+
+
+def _origin(scope: Scope) -> str | None:
+    for key, value in scope["headers"]:
+        if key == b"origin":
+            return str(value.decode("latin-1"))
+    return None
 
 
 def _authorization(payload: dict[str, Any]) -> str | None:
@@ -81,6 +95,19 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
     def endpoint(self) -> "GraphQLWebSocket":
         assert isinstance(self.view, GraphQLWebSocket)
         return self.view
+
+    async def handle(self) -> None:
+        """Serve the socket, counted among the open ones (app/ws_limits.py): over
+        max_websockets it is closed with 1013 at once."""
+        sockets = self.endpoint.sockets
+        refusal = sockets.admit(self)
+        if refusal is not None:
+            await self.websocket.close(TRY_AGAIN_LATER, _reason(refusal))
+            return
+        try:
+            await super().handle()
+        finally:
+            sockets.leave(self)
 
     async def close(self, code: int, reason: str) -> None:
         """Close the socket (nothing more is read from it)."""
@@ -113,6 +140,11 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.authorization = _authorization(payload)
             if not await self._authenticate():
                 return
+            assert self.principal is not None
+            refusal = self.endpoint.sockets.admit_key(self, self.principal)
+            if refusal is not None:
+                await self.close(TOO_MANY, refusal)
+                return
         await super().handle_connection_init(
             ConnectionInitMessage(type=message["type"], payload=payload)
         )
@@ -135,6 +167,10 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         limit = self.endpoint.settings.max_subscriptions
         if len(self.operations) >= limit:
             return [coded_error(f"at most {limit} subscriptions per WebSocket", BAD_USER_INPUT)]
+        assert self.principal is not None  # authenticated before the connection_ack
+        refusal = self.endpoint.sockets.operation_refusal(self.principal)
+        if refusal is not None:
+            return [coded_error(refusal, BAD_USER_INPUT)]
         payload = message["payload"]  # its shape is checked (app/ws_protocol.py)
         query, name = payload["query"], payload.get("operationName")
         if not query.strip():
@@ -142,7 +178,6 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         prepared = self.endpoint.documents.get(query)
         if prepared.document is None:
             return prepared.errors
-        assert self.principal is not None  # authenticated before the connection_ack
         try:
             authorize(self.principal, prepared, name, WEBSOCKET)
             self.endpoint.documents.check_cost(prepared, name, payload.get("variables"))
@@ -165,20 +200,23 @@ class GraphQLWebSocket(GraphQL[Context, None]):
         documents: DocumentCache,
     ) -> None:
         try:
-            super().__init__(
-                schema,
-                graphql_ide=None,
-                subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                max_subscriptions_per_connection=None,  # TransportHandler checks it, with a code
-                allowed_origins=settings.ws_origins,
-            )
+            listed = normalize_allowed_origins(settings.ws_origins)
         except ValueError as error:  # an entry of ws_origins is not an origin
             raise SettingsError(f"BOTERNITY_WS_ORIGINS: {error}") from None
+        self.origins = listed | own_origins(settings)
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            max_subscriptions_per_connection=None,  # TransportHandler checks it, with a code
+            allowed_origins=("*",),  # __call__ decides, from the allowed hosts only
+        )
         logging.getLogger("strawberry.execution").addFilter(_unexpected_only)
         self.settings = settings
         self.make_context = make_context
         self.authenticator = authenticator
         self.documents = documents
+        self.sockets = Sockets(settings, authenticator)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson: a document nested too deep is a JSONDecodeError (then 4400), never a
@@ -191,6 +229,17 @@ class GraphQLWebSocket(GraphQL[Context, None]):
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return self.make_context(request)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A handshake from a browser page whose origin is neither the server's own (an
+        allowed host on the bind port, never the request's Host: DNS rebinding) nor listed in
+        ws_origins is closed with 4403."""
+        origin = _origin(scope)
+        if origin is None or "*" in self.origins or normalize_origin(origin) in self.origins:
+            await super().__call__(scope, receive, send)
+            return
+        _log.warning("refused a WebSocket from the origin %r (not in BOTERNITY_WS_ORIGINS)", origin)
+        await self.reject_websocket(WebSocket(scope, receive, send))
 
     async def reject_websocket(self, request: WebSocket) -> WebSocket:
         """Accept, then close with 4403, so the client sees why (a refused handshake would be

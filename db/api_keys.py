@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from db.connection import Conn, Row
 
 SCOPES = ("read", "write", "admin")
+_IDS_PER_QUERY = 500
 
 INSERT_KEY = """
 INSERT INTO api_keys (id, name, scope, key_hash, created_at)
@@ -84,6 +85,21 @@ async def revoke_api_key(conn: Conn, *, name: str, now: str) -> bool:
 
 async def touch_api_key(conn: Conn, *, id: str, now: str) -> None:
     await conn.execute(TOUCH_KEY, {"id": id, "now": now})
+
+
+async def active_key_ids(conn: Conn, *, ids: list[str]) -> set[str]:
+    """Which of these key ids name a key that exists and is not revoked."""
+    active: set[str] = set()
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        binds = {f"id{n}": key_id for n, key_id in enumerate(chunk)}
+        placeholders = ", ".join(f":{name}" for name in binds)
+        rows = await conn.fetch_all(
+            f"SELECT id FROM api_keys WHERE revoked_at IS NULL AND id IN ({placeholders})",  # noqa: S608 (binds only)
+            binds,
+        )
+        active.update(row["id"] for row in rows)
+    return active
 
 
 async def count_active_keys(conn: Conn) -> int:

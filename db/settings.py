@@ -62,6 +62,29 @@ class Settings:
     max_subscriptions: int = field(
         default=20, metadata=_doc("Most subscriptions on one WebSocket.")
     )
+    max_subscriptions_per_key: int = field(
+        default=1000,
+        metadata=_doc("Most subscriptions at once over the WebSockets of one API key."),
+    )
+    max_subscriptions_total: int = field(
+        default=10_000, metadata=_doc("Most subscriptions at once over every WebSocket.")
+    )
+    max_websockets: int = field(
+        default=1000,
+        metadata=_doc("Most WebSockets open at once; one more is closed with 1013 (try again)."),
+    )
+    max_websockets_per_key: int = field(
+        default=100,
+        metadata=_doc("Most WebSockets of one API key; one more is closed with 4429."),
+    )
+    ws_key_check_ms: int = field(
+        default=500,
+        metadata=_doc(
+            "How often the keys of open WebSockets are checked again: a revoked or deleted"
+            " key's sockets close (4401) within this time plus one query.",
+            minimum=50,
+        ),
+    )
     subscription_queue: int = field(
         default=1000,
         metadata=_doc(
@@ -117,6 +140,15 @@ class Settings:
     )
     cors_origins: tuple[str, ...] = field(
         default=(), metadata=_doc("Comma-separated origins allowed by CORS (none by default).")
+    )
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_doc(
+            "Comma-separated host names or addresses (port not compared) the server answers"
+            " to in the Host header, anything else is HTTP 400; * allows any. Default:"
+            " localhost, 127.0.0.1, [::1] and the bind host. With BOTERNITY_AUTH=disabled only"
+            " the loopback names."
+        ),
     )
     ws_origins: tuple[str, ...] = field(
         default=(), metadata=_doc("Comma-separated extra origins allowed to open WebSockets.")

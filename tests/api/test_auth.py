@@ -119,7 +119,7 @@ async def keys(secured: Starlette) -> dict[str, str]:
 @pytest.fixture
 async def http(secured: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=secured)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         yield client
 
 

@@ -58,7 +58,8 @@ async def test_download_current_sends_exact_bytes_and_safe_headers(
         "content-disposition": 'attachment; filename="r_sum_ _.html"; '
         "filename*=UTF-8''r%C3%A9sum%C3%A9%20%E2%98%83.html",
         "x-content-type-options": "nosniff",
-        "content-security-policy": "sandbox",
+        "content-security-policy": "sandbox; frame-ancestors 'none'",
+        "x-frame-options": "DENY",
     }
 
 
@@ -213,7 +214,7 @@ async def test_download_with_auth_needs_a_key_or_a_signature(
                     now="2026-01-01T00:00:00.000000+00:00",
                 )
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             client.headers["Authorization"] = f"Bearer {secrets['write']}"
             file = await uploaded(client, await create_bot(client), "a.txt", b"secret bytes")
             del client.headers["Authorization"]

@@ -26,7 +26,9 @@ async def custom_client(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Any]:
         app = create_app(make_settings(tmp_path / f"data{len(managers)}", **settings), clock=clock)
         manager = LifespanManager(app)
         await manager.__aenter__()
-        http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+        http = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        )
         managers.append((manager, http))
         return http
 

@@ -379,7 +379,7 @@ async def other_process(settings: Settings, clock: FakeClock) -> AsyncIterator[G
     application = create_app(settings, clock=clock)
     async with LifespanManager(application):
         transport = httpx.ASGITransport(app=application)
-        async with httpx.AsyncClient(transport=transport, base_url="http://other") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             yield GraphQL(http)
 
 

@@ -193,7 +193,7 @@ async def test_subscription_falling_behind_its_queue_ends_with_payload_too_large
     transport = httpx.ASGITransport(app=app)
     async with (
         LifespanManager(app),
-        httpx.AsyncClient(transport=transport, base_url="http://t") as http,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as http,
         WsSession(app) as ws,
     ):
         gql = GraphQL(http)

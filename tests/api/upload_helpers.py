@@ -132,6 +132,6 @@ async def serving(settings: Settings, clock: FakeClock) -> AsyncIterator[httpx.A
     transport = httpx.ASGITransport(app=app)
     async with (
         LifespanManager(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         yield client

@@ -32,7 +32,7 @@ class ClosedError(Exception):
 class WsSession:
     def __init__(self, app: Starlette, headers: dict[str, str] | None = None) -> None:
         self.app = app
-        self.headers = {"host": "testserver", **(headers or {})}
+        self.headers = {"host": "localhost:8000", **(headers or {})}
         self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._from_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -50,7 +50,7 @@ class WsSession:
             "headers": [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
             + [(b"sec-websocket-protocol", PROTOCOL.encode())],
             "client": ("127.0.0.1", 50000),
-            "server": ("testserver", 80),
+            "server": ("127.0.0.1", 8000),
             "subprotocols": [PROTOCOL],
         }
         self._task = asyncio.create_task(self.app(scope, self._to_app.get, self._put))

@@ -92,7 +92,7 @@ async def harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Har
     transport = httpx.ASGITransport(app=app)
     async with (
         LifespanManager(app),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         bot_id = await create_bot(client, "Target Bot")
         file = await uploaded(client, bot_id, "keep.txt", b"kept")
