@@ -125,7 +125,7 @@ async def test_a_second_process_starting_while_the_first_is_between_fsync_and_co
     transport = httpx.ASGITransport(app=first)
     async with (
         LifespanManager(first),
-        httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        httpx.AsyncClient(transport=transport, base_url="http://localhost") as client,
     ):
         bot = await create_bot(client)
         writer = first.state.content.new_writer()
