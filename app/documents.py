@@ -27,6 +27,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from app.analysis import Analysis, OperationCost, operation_costs, shape
 from app.engine.plans import QueryPlan
 from app.responses import RequestError
+from app.variables import ListVariables
 from db.settings import Settings
 from schema.errors import PARSE_FAILED, VALIDATION_FAILED, coded_error, format_error
 
@@ -41,6 +42,7 @@ class Prepared:
     errors: list[dict[str, Any]]
     operations: dict[str | None, OperationType]
     costs: dict[str | None, OperationCost] = field(default_factory=dict)
+    lists: dict[str | None, ListVariables] = field(default_factory=dict)
     # compiled query plans by operation name (app/engine/plans.py), made on first use
     plans: dict[str | None, QueryPlan | None] = field(default_factory=dict)
 
@@ -89,7 +91,14 @@ class DocumentCache:
             if isinstance(definition, OperationDefinitionNode)
         }
         costs = operation_costs(self._schema, document, self._settings)
-        return Prepared(document, [], operations, costs)
+        lists = {
+            (node.name.value if node.name else None): ListVariables(
+                self._schema, node, self._settings
+            )
+            for node in document.definitions
+            if isinstance(node, OperationDefinitionNode)
+        }
+        return Prepared(document, [], operations, costs, lists)
 
     def _limits(self, document: DocumentNode) -> str | None:
         """Why the document is over a limit of its size (fragments, spreads, depth, aliases),
@@ -102,10 +111,18 @@ class DocumentCache:
             return f"the query is {depth} levels deep; at most {settings.max_depth} are allowed"
         return None
 
-    def cost(self, prepared: Prepared, name: str | None, variables: dict[str, Any] | None) -> int:
-        """The cost of the operation that runs (the costliest when the name picks none)."""
+    def operation_cost(
+        self, prepared: Prepared, name: str | None, variables: dict[str, Any] | None
+    ) -> int:
+        """The cost of the operation that runs (the costliest when the name picks none), once
+        its list variables are within their bounds (BAD_USER_INPUT otherwise)."""
         if prepared.document is None:
             return 0
+        if name is None and len(prepared.costs) == 1:
+            name = next(iter(prepared.costs))
+        lists = prepared.lists.get(name)
+        if lists is not None:
+            lists.check(variables)
         found = prepared.costs.get(name)
         if found is not None:
             return found.cost(variables)
@@ -116,12 +133,12 @@ class DocumentCache:
         if cost > self._settings.max_cost:
             raise TooComplexError(cost, self._settings.max_cost)
 
-    def check_cost(
+    def check_operation(
         self, prepared: Prepared, name: str | None, variables: dict[str, Any] | None
     ) -> None:
-        """The budget check of one operation (a subscription's cost is what one event can
-        hold)."""
-        self.check_budget(self.cost(prepared, name, variables))
+        """The checks of one operation before it runs: list variables, then the cost budget (a
+        subscription's cost is what one event can hold)."""
+        self.check_budget(self.operation_cost(prepared, name, variables))
 
 
 class TooComplexError(RequestError):

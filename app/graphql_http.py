@@ -29,6 +29,7 @@ from app.engine.plans import QueryPlan, compile_query
 from app.engine.strawberry_adapter import graphql_schema
 from app.responses import RequestError
 from app.uploads import is_multipart, serve_multipart
+from app.variables import check_variables_size
 from db.codec import load_json
 from db.errors import PayloadTooLargeError, UnauthenticatedError
 from db.settings import Settings
@@ -144,6 +145,8 @@ class GraphQLHTTP:
         }
         if params.get("variables"):
             operation["variables"] = _parse_json(params["variables"], "variables")
+            if len(params["variables"]) > self._settings.max_variables_bytes:
+                check_variables_size([operation], self._settings)
         return operation
 
     async def _post_operations(self, request: Request) -> tuple[list[dict[str, Any]], bool]:
@@ -156,6 +159,10 @@ class GraphQLHTTP:
             )
         body = await self._read_body(request)
         payload = _parse_json(body, "the request body")
+        if len(body) > self._settings.max_variables_bytes:
+            check_variables_size(
+                payload if isinstance(payload, list) else [payload], self._settings
+            )
         if isinstance(payload, list):
             if not payload:
                 raise RequestError(400, "an empty batch")
@@ -217,7 +224,7 @@ class GraphQLHTTP:
         authorize(principal, prepared, name, HTTP_POST if allow_mutation else HTTP_GET)
         if name not in prepared.plans:
             prepared.plans[name] = compile_query(self._schema, prepared.document, name)
-        cost = self.documents.cost(prepared, name, variables)
+        cost = self.documents.operation_cost(prepared, name, variables)
         return _Plan(prepared, variables, name, prepared.plans[name], cost)
 
     async def _run(self, request: Request, plan: _Plan) -> tuple[dict[str, Any], int]:

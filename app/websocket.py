@@ -180,7 +180,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             return prepared.errors
         try:
             authorize(self.principal, prepared, name, WEBSOCKET)
-            self.endpoint.documents.check_cost(prepared, name, payload.get("variables"))
+            self.endpoint.documents.check_operation(prepared, name, payload.get("variables"))
         except RequestError as refused:
             return [refused.error]
         return None

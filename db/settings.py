@@ -105,6 +105,13 @@ class Settings:
     max_body_bytes: int = field(
         default=8 * 1024 * 1024, metadata=_doc("Largest JSON or GET request body, in bytes.")
     )
+    max_variables_bytes: int = field(
+        default=4 * 1024 * 1024,
+        metadata=_doc(
+            "Largest variables of a request without uploads, in bytes of JSON (4 MiB): over it"
+            " is PAYLOAD_TOO_LARGE (HTTP 413)."
+        ),
+    )
     max_file_bytes: int = field(
         default=50 * 1024 * 1024, metadata=_doc("Largest uploaded file, in bytes (50 MiB).")
     )

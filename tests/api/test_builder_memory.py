@@ -197,7 +197,10 @@ async def test_record_builder_memory_accepts_the_largest_inputs(gql: GraphQL) ->
             {"purposeCategory": "CUSTOM", "customCategory": "x" * 257},
             "customCategory is 257 bytes; at most 256 are allowed",
         ),
-        ({"chosenSkills": ["s"] * 51}, "at most 50 chosenSkills are allowed, not 51"),
+        (
+            {"chosenSkills": ["s"] * 51},
+            "$input.chosenSkills holds 51 items; at most 50 are allowed",
+        ),
         ({"chosenSkills": ["s" * 257]}, "a skill name is 257 bytes; at most 256 are allowed"),
         (
             {"initialDescription": "d" * (64 * 1024 + 1)},

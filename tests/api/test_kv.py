@@ -418,7 +418,7 @@ async def test_set_kv_many_with_no_entries_returns_empty_list(gql: GraphQL) -> N
         ),
         (
             [{"key": f"k{index}", "value": index} for index in range(1001)],
-            "setKvMany takes at most 1000 entries, not 1001",
+            "$entries holds 1001 items; at most 1000 are allowed",
         ),
     ],
 )
