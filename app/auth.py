@@ -18,6 +18,7 @@ from db.errors import ForbiddenError, UnauthenticatedError
 from db.settings import Settings
 
 _TOUCH_EVERY_SECONDS = 60.0
+MAKE_KEY = "make one with boternity-graphql api-key create --name NAME --scope read"
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class Authenticator:
         token = bearer_token(authorization)
         if token is None:
             raise UnauthenticatedError(
-                "an API key is required: send the header Authorization: Bearer <key>"
+                f"an API key is required: send the header Authorization: Bearer <key>; {MAKE_KEY}"
             )
         now = time.monotonic()
         cached = self._valid.get(token)
@@ -97,7 +98,7 @@ class Authenticator:
         row = await api_keys.get_active_key(self._db.read(), secret=token)
         if row is None:
             self._valid.pop(token, None)
-            raise UnauthenticatedError("the API key is not valid (unknown or revoked)")
+            raise UnauthenticatedError(f"the API key is not valid (unknown or revoked); {MAKE_KEY}")
         principal = Principal(name=row.name, scope=row.scope, key_id=row.id)
         if len(self._valid) > 10_000:
             self._valid.clear()

@@ -17,10 +17,10 @@ import orjson
 import strawberry
 from graphql import ExecutionResult, execute
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
-from strawberry.http.ides import get_graphql_ide_html
 
+from app import graphiql
 from app.auth import Authenticator, Principal
 from app.authorization import HTTP_GET, HTTP_POST, authorize
 from app.documents import DocumentCache, Prepared
@@ -82,7 +82,7 @@ class GraphQLHTTP:
         self._authenticator = authenticator
         self.documents = DocumentCache(self._schema, settings)
         self.fallbacks = 0  # compiled runs that graphql-core had to answer instead
-        self._ide = get_graphql_ide_html() if settings.graphiql else None
+        self._ide = graphiql.page(settings) if settings.graphiql else None
 
     async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The endpoint as a plain ASGI app (app/main.py routes POST /graphql here)."""
@@ -95,7 +95,7 @@ class GraphQLHTTP:
                 if "query" not in request.query_params and self._wants_html(request):
                     if self._ide is None:
                         raise RequestError(404, "GraphiQL is switched off on this server")
-                    return HTMLResponse(self._ide)
+                    return graphiql.page_response(self._ide)
                 principal = await self._authenticate(request)
                 self._check_preflight(request)
                 operation = self._get_operation(request)
