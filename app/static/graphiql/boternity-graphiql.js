@@ -5,15 +5,19 @@
 // - When the headers change, the schema is fetched again with them: a key typed once makes
 //   the Docs pane and autocomplete work too, without a manual re-fetch.
 // - When the server answers UNAUTHENTICATED, the banner above GraphiQL says how to make a key.
-// - Headers stay out of localStorage unless the server's graphiql_persist_headers is on.
+// - Headers stay out of localStorage (tabs and history) unless the server's
+//   graphiql_persist_headers is on.
 (function () {
   "use strict";
 
   var HEADERS_SETTLE_MS = 400;
   var DEFAULT_QUERY = [
-    "# The Boternity storage API. Run a query with Ctrl-Enter; the Docs button (top left)",
-    "# describes every type and field. With authentication on, put your key in the Headers",
-    '# tab below: {"Authorization": "Bearer <key>"}',
+    "# The Boternity storage API.",
+    "# Run a query with Ctrl-Enter (or the pink button);",
+    "# Docs (top left) describes every type and field.",
+    "# With authentication on, put your key in the",
+    "# Headers tab below, then run again:",
+    '#   {"Authorization": "Bearer <key>"}',
     "{",
     "  bots(first: 5) {",
     "    totalCount",
@@ -57,6 +61,42 @@
     }
   }
 
+  // GraphiQL keeps its tabs and its history in localStorage; its history entries carry the
+  // headers even when shouldPersistHeaders is off (GraphiQL 3.8), so unless the server allows
+  // persisting them, every value is stored without its "headers" fields.
+  function withoutHeaders(value) {
+    try {
+      return JSON.stringify(JSON.parse(value), function (key, field) {
+        return key === "headers" ? undefined : field;
+      });
+    } catch (notJson) {
+      return value; // the query text, the operation name
+    }
+  }
+
+  var storage = persistHeaders
+    ? window.localStorage
+    : {
+        getItem: function (key) {
+          return window.localStorage.getItem(key);
+        },
+        setItem: function (key, value) {
+          window.localStorage.setItem(key, withoutHeaders(value));
+        },
+        removeItem: function (key) {
+          window.localStorage.removeItem(key);
+        },
+        key: function (index) {
+          return window.localStorage.key(index);
+        },
+        clear: function () {
+          window.localStorage.clear();
+        },
+        get length() {
+          return window.localStorage.length;
+        },
+      };
+
   // A new fetcher each time: GraphiQL fetches the schema again whenever its fetcher changes.
   function makeFetcher() {
     return function fetcher(params, options) {
@@ -99,6 +139,7 @@
       defaultEditorToolsVisibility: true,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: persistHeaders,
+      storage: storage,
       inputValueDeprecation: true,
       onEditHeaders: headersState[1],
     });
