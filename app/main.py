@@ -126,6 +126,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     app.state.graphql = graphql
     app.state.settings = settings
     app.state.broker = broker
+    app.state.websocket = websocket
     app.state.content = files.content
     app.state.files = files
     return app

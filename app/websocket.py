@@ -17,24 +17,29 @@ urql) at /graphql: Strawberry's own handler, with this server's rules added.
 - At most max_subscriptions operations at once per socket: one more gets an error message
   (BAD_USER_INPUT, like an over-long batch on HTTP) and the socket stays open. The caps over
   every socket and per key, and the closing of a revoked key's sockets: app/ws_limits.py.
+- A subscription runs once per distinct selection (document, operation name, variables) in
+  this process, whichever sockets ask for it; each event is encoded once (app/ws_feeds.py).
 Errors carry extensions.code as on HTTP (schema/coded_errors.py).
 """
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import orjson
 import strawberry
-from graphql import GraphQLFormattedError
+from graphql import GraphQLFormattedError, OperationType
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
     ConnectionInitMessage,
@@ -49,6 +54,7 @@ from app.documents import DocumentCache
 from app.graphql_http import encode
 from app.hosts import own_origins
 from app.responses import RequestError
+from app.ws_feeds import Feeds, Member, Results, selection_key
 from app.ws_limits import TOO_MANY, TRY_AGAIN_LATER, Sockets
 from app.ws_protocol import BAD_REQUEST, problem
 from db.errors import DomainError, SettingsError, UnauthenticatedError
@@ -153,17 +159,41 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if self.connection_acknowledged and message["id"] not in self.operations:
             if not await self._authenticate():
                 return
-            refusal = self._refusal(message)
-            if refusal is not None:
-                errors = cast("list[GraphQLFormattedError]", refusal)
+            checked = self._refusal(message)
+            if isinstance(checked, list):
+                errors = cast("list[GraphQLFormattedError]", checked)
                 await self.send_message(
                     ErrorMessage(id=message["id"], type="error", payload=errors)
                 )
                 return
+            if checked is OperationType.SUBSCRIPTION:
+                self._follow(message)
+                return
         await super().handle_subscribe(message)
 
-    def _refusal(self, message: SubscribeMessage) -> list[dict[str, Any]] | None:
-        """The errors that stop this operation before it runs, or None."""
+    def _follow(self, message: SubscribeMessage) -> None:
+        """Subscribe through the feed of this selection (app/ws_feeds.py)."""
+        payload = message["payload"]
+        query, name = payload["query"], payload.get("operationName")
+        variables = payload.get("variables")
+
+        def start() -> Awaitable[Results]:
+            return self.schema.stream(
+                query,
+                variable_values=variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=name,
+            )
+
+        member = self.endpoint.feeds.join(selection_key(query, name, variables), start)
+        operation = Operation(self, message["id"], query, variables, name)
+        operation.task = asyncio.create_task(_send_events(operation, member))
+        operation.task.add_done_callback(_retrieve)
+        self.operations[message["id"]] = operation
+
+    def _refusal(self, message: SubscribeMessage) -> list[dict[str, Any]] | OperationType:
+        """The kind of the operation to run, or the errors that stop it before it runs."""
         limit = self.endpoint.settings.max_subscriptions
         if len(self.operations) >= limit:
             return [coded_error(f"at most {limit} subscriptions per WebSocket", BAD_USER_INPUT)]
@@ -179,11 +209,34 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         if prepared.document is None:
             return prepared.errors
         try:
-            authorize(self.principal, prepared, name, WEBSOCKET)
+            kind = authorize(self.principal, prepared, name, WEBSOCKET)
             self.endpoint.documents.check_operation(prepared, name, payload.get("variables"))
         except RequestError as refused:
             return [refused.error]
-        return None
+        return kind
+
+
+async def _send_events(operation: Operation[Context, None], member: Member) -> None:
+    """Send the feed's items to this subscriber until it completes or its socket closes."""
+    try:
+        while True:
+            kind, value = await member.get()
+            message: dict[str, Any] = {"id": operation.id, "type": kind}
+            if value is not None:
+                message["payload"] = value
+            await operation.send_operation_message(cast("Message", message))
+            if kind != "next":
+                return
+    except WebSocketDisconnected:
+        return
+    finally:
+        member.leave()
+
+
+def _retrieve(task: "asyncio.Task[None]") -> None:
+    """Mark a finished operation's exception retrieved (it was logged where it happened)."""
+    if not task.cancelled():
+        task.exception()
 
 
 class GraphQLWebSocket(GraphQL[Context, None]):
@@ -217,6 +270,7 @@ class GraphQLWebSocket(GraphQL[Context, None]):
         self.authenticator = authenticator
         self.documents = documents
         self.sockets = Sockets(settings, authenticator)
+        self.feeds = Feeds(settings.subscription_queue)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson: a document nested too deep is a JSONDecodeError (then 4400), never a

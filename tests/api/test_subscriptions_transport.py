@@ -213,3 +213,30 @@ def test_ws_origin_that_is_not_an_origin_is_a_settings_error(tmp_path: Path) -> 
     settings = make_settings(tmp_path / "data", ws_origins="https://app.example/path")
     with pytest.raises(SettingsError, match="BOTERNITY_WS_ORIGINS: Invalid origin"):
         create_app(settings)
+
+
+async def test_subscriptions_of_one_selection_share_one_run_across_sockets(
+    app: Starlette, gql: Any
+) -> None:
+    """One broker subscription (one run, one encoding per event) for the same document and
+    variables on any socket; another selection has its own."""
+    one_provider = 'subscription { providerHealthChanged(name: "p") { name deleted } }'
+    async with WsSession(app) as first, WsSession(app) as second:
+        await first.init()
+        await second.init()
+        await first.subscribe("1", PROVIDERS)
+        await first.subscribe("2", PROVIDERS)
+        await second.subscribe("3", PROVIDERS)
+        await second.subscribe("4", one_provider)
+        await subscribed(app, "provider/p")
+        await subscribed(app, "provider", 4)
+        shared = app.state.broker.subscriber_count("provider")
+        await gql(SAVE_PROVIDER)
+        event = {"providerHealthChanged": {"name": "p", "deleted": False}}
+        assert await first.collect({"1": 1, "2": 1}) == {"1": [event], "2": [event]}
+        assert await second.collect({"3": 1, "4": 1}) == {"3": [event], "4": [event]}
+        await first.send({"id": "1", "type": "complete"})
+        await gql(DELETE_PROVIDER)
+        deleted = {"providerHealthChanged": {"name": "p", "deleted": True}}
+        assert await first.collect({"2": 1}) == {"2": [deleted]}
+    assert shared == 1

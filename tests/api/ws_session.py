@@ -144,8 +144,11 @@ class WsSession:
 
 
 async def subscribed(app: Starlette, topic: str, count: int = 1) -> None:
-    """Wait until the topic has `count` subscriptions (the server registers a subscription
-    asynchronously after the subscribe message; events published before that are not its)."""
+    """Wait until the topic is subscribed to and the WebSocket subscriptions number at least
+    `count` (the server registers a subscription asynchronously after the subscribe message;
+    events published before that are not its). Subscriptions of one selection share one
+    broker subscription (app/ws_feeds.py)."""
+    feeds = app.state.websocket.feeds
     async with asyncio.timeout(TIMEOUT_S):
-        while app.state.broker.subscriber_count(topic) < count:  # noqa: ASYNC110 (no event to wait on)
+        while app.state.broker.subscriber_count(topic) < 1 or feeds.members < count:  # noqa: ASYNC110 (no event to wait on)
             await asyncio.sleep(0)
