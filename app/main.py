@@ -10,7 +10,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app import graphiql
+from app import graphiql, home
 from app.auth import Authenticator
 from app.downloads import FileServing
 from app.engine.executor import install_direct_resolvers
@@ -115,6 +115,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
             Route("/readyz", readyz, methods=["GET"]),
             *files.routes,
             *graphiql.routes(settings),
+            *home.routes(settings),
         ],
         middleware=middleware,
         lifespan=lifespan,
