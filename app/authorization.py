@@ -17,7 +17,7 @@ from graphql import OperationType
 
 from app.auth import Principal
 from app.documents import Prepared
-from app.responses import RequestError
+from app.responses import GraphQLRequestError, RequestError
 from db.errors import ForbiddenError
 
 
@@ -38,10 +38,10 @@ def selected_operation(prepared: Prepared, name: str | None) -> OperationType:
     """The kind of the operation that runs for this operationName (graphql-core's choice)."""
     if name is not None:
         if name not in prepared.operations:
-            raise RequestError(400, f"the document has no operation named '{name}'")
+            raise GraphQLRequestError(f"the document has no operation named '{name}'")
         return prepared.operations[name]
     if len(prepared.operations) != 1:
-        raise RequestError(400, "the document has several operations; give operationName")
+        raise GraphQLRequestError("the document has several operations; give operationName")
     return next(iter(prepared.operations.values()))
 
 
@@ -53,11 +53,13 @@ def authorize(
     kind = selected_operation(prepared, name)
     if kind is OperationType.MUTATION:
         if not allowed.mutations:
-            raise RequestError(405, "mutations are not allowed over GET; use POST")
+            raise RequestError(
+                405, "mutations are not allowed over GET; use POST", headers={"Allow": "POST"}
+            )
         try:
             principal.require_write()
         except ForbiddenError as error:
             raise RequestError(403, error.message, error.code) from None
     if kind is OperationType.SUBSCRIPTION and not allowed.subscriptions:
-        raise RequestError(400, "subscriptions run over WebSocket (graphql-transport-ws)")
+        raise GraphQLRequestError("subscriptions run over WebSocket (graphql-transport-ws)")
     return kind

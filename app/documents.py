@@ -26,7 +26,7 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from app.analysis import Analysis, OperationCost, operation_costs, shape
 from app.engine.plans import QueryPlan
-from app.responses import RequestError
+from app.responses import GraphQLRequestError
 from app.variables import ListVariables
 from db.settings import Settings
 from schema.errors import PARSE_FAILED, VALIDATION_FAILED, coded_error, format_error
@@ -141,25 +141,20 @@ class DocumentCache:
         self.check_budget(self.operation_cost(prepared, name, variables))
 
 
-class TooComplexError(RequestError):
+class TooComplexError(GraphQLRequestError):
     """A request over the cost budget: extensions.cost and extensions.maxCost say by how much."""
 
     def __init__(self, cost: int, limit: int) -> None:
-        super().__init__(
-            400,
+        message = (
             f"the query costs {cost} (the values its response can hold); at most {limit} are "
-            "allowed: ask for smaller pages or fewer fields",
-            QUERY_TOO_COMPLEX,
+            "allowed: ask for smaller pages or fewer fields"
+        )
+        extensions = {"code": QUERY_TOO_COMPLEX, "cost": cost, "maxCost": limit}
+        super().__init__(
+            message, QUERY_TOO_COMPLEX, [{"message": message, "extensions": extensions}]
         )
         self.cost = cost
         self.limit = limit
-
-    @property
-    def error(self) -> dict[str, object]:
-        return {
-            "message": self.message,
-            "extensions": {"code": self.code, "cost": self.cost, "maxCost": self.limit},
-        }
 
 
 def _refused(message: str, code: str) -> Prepared:

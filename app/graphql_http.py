@@ -1,62 +1,55 @@
-"""GraphQL over HTTP: GET (queries only), POST JSON (single or batched), and GraphiQL.
+"""GraphQL over HTTP: GET (queries only), POST JSON (single or batched), multipart uploads,
+and GraphiQL.
 
 A plain Starlette endpoint runs graphql-core's execute on the Strawberry schema with cached
 documents (app/documents.py) and encodes with orjson: Strawberry's per-request wrappers cost
-more than a small query (DESIGN.md section 6). Every limit, the error shape and CSRF
-protection apply here.
+more than a small query (DESIGN.md section 6). Every limit, the error shape, CSRF protection
+(app/csrf.py) and authorization (app/authorization.py) apply here; every answer, error or
+result, is a GraphQL response in the media type the client accepts (app/responses.py).
 """
 
-import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from inspect import isawaitable
 from typing import Any
 
-import orjson
 import strawberry
 from graphql import ExecutionResult, execute
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from app import graphiql
+from app import csrf, graphiql
 from app.auth import Authenticator, Principal
-from app.authorization import HTTP_GET, HTTP_POST, authorize
+from app.authorization import HTTP_GET, HTTP_POST, Allowances, authorize
 from app.documents import DocumentCache, Prepared
 from app.engine.executor import FastExecutor, is_awaitable
 from app.engine.plans import QueryPlan, compile_query
 from app.engine.strawberry_adapter import graphql_schema
-from app.responses import RequestError
-from app.uploads import is_multipart, serve_multipart
+from app.responses import (
+    RequestError,
+    error_response,
+    graphql_response,
+    negotiate,
+    result_status,
+)
+from app.uploads import serve_multipart
 from app.variables import check_variables_size
 from db.codec import load_json
 from db.errors import PayloadTooLargeError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
-from schema.errors import BAD_USER_INPUT, INTERNAL, format_error
+from schema.errors import BAD_USER_INPUT, INTERNAL, MASKED_MESSAGE, format_error
 
-_PREFLIGHT_HEADERS = (
-    "apollo-require-preflight",
-    "x-apollo-operation-name",
-    "graphql-require-preflight",
+logger = logging.getLogger("boternity.graphql")
+_JSON_TYPES = ("application/json", "application/graphql-response+json")
+_NOT_AN_OPERATION = (
+    'each operation must be a JSON object {"query": "...", "variables": {...}} '
+    "(a batch is a list of them)"
 )
-_SIMPLE_TYPES = ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def encode(payload: Any) -> bytes:
-    try:
-        return orjson.dumps(payload)
-    except TypeError:  # an integer beyond 64 bits, or a lone surrogate an error message quotes
-        return json.dumps(payload, separators=(",", ":"), allow_nan=False).encode()  # \u escapes
-
-
-def json_response(
-    payload: Any, status: int = 200, headers: dict[str, str] | None = None
-) -> Response:
-    return Response(
-        encode(payload), status_code=status, media_type="application/json", headers=headers
-    )
+_NO_QUERY = 'the request has no query: send {"query": "<a GraphQL document>"} (GET: ?query=...)'
 
 
 @dataclass(frozen=True)
@@ -90,50 +83,48 @@ class GraphQLHTTP:
         await response(scope, receive, send)
 
     async def handle(self, request: Request) -> Response:
+        media = negotiate(request.headers.get("accept"))
         try:
-            if request.method == "GET":
-                if "query" not in request.query_params and self._wants_html(request):
-                    if self._ide is None:
-                        raise RequestError(404, "GraphiQL is switched off on this server")
-                    return graphiql.page_response(self._ide)
-                principal = await self._authenticate(request)
-                self._check_preflight(request)
-                operation = self._get_operation(request)
-                return await self._respond(request, principal, [operation], False, False)
-            principal = await self._authenticate(request)
-            if is_multipart(request):
-                self._check_preflight(request)
-                run = partial(self._respond, request, principal, post=True)
-                return await serve_multipart(request, self._settings, run)
-            operations, batched = await self._post_operations(request)
-            return await self._respond(request, principal, operations, batched, True)
+            return await self._answer(request, media)
         except RequestError as error:
-            headers = {"Allow": "POST"} if error.status == 405 else None
-            if error.status == 401:
-                headers = {"WWW-Authenticate": "Bearer"}
-            return json_response({"errors": [error.error]}, error.status, headers)
+            return error_response(media, error)
+        except ClientDisconnect:  # nobody is listening any more: nothing to log
+            return error_response(media, RequestError(400, "the client went away"))
+        except Exception:
+            logger.exception("unexpected error answering %s /graphql", request.method)
+            return error_response(media, RequestError(500, MASKED_MESSAGE, INTERNAL))
+
+    async def _answer(self, request: Request, media: str) -> Response:
+        if request.method == "GET":
+            if "query" not in request.query_params and self._wants_html(request):
+                if self._ide is None:
+                    raise RequestError(404, "GraphiQL is switched off on this server")
+                return graphiql.page_response(self._ide)
+            _check_csrf(request)
+            principal = await self._authenticate(request)
+            operation = self._get_operation(request)
+            return await self._respond(request, media, principal, [operation], False, HTTP_GET)
+        kind = _content_type(request)
+        if kind == "multipart/form-data":
+            _check_csrf(request)
+            principal = await self._authenticate(request)
+            run = partial(self._respond, request, media, principal, allowed=HTTP_POST)
+            return await serve_multipart(request, self._settings, run)
+        principal = await self._authenticate(request)
+        operations, batched = await self._post_operations(request)
+        return await self._respond(request, media, principal, operations, batched, HTTP_POST)
 
     async def _authenticate(self, request: Request) -> Principal:
         try:
             return await self._authenticator.authenticate(request.headers.get("authorization"))
         except UnauthenticatedError as error:
-            raise RequestError(401, error.message, error.code) from None
+            raise RequestError(
+                401, error.message, error.code, {"WWW-Authenticate": "Bearer"}
+            ) from None
 
     @staticmethod
     def _wants_html(request: Request) -> bool:
         return "text/html" in request.headers.get("accept", "")
-
-    @staticmethod
-    def _check_preflight(request: Request) -> None:
-        """CSRF protection as Apollo's csrfPrevention: a request a browser could send without a
-        preflight (GET, or a simple content type) must carry a non-simple header."""
-        if any(request.headers.get(name) for name in _PREFLIGHT_HEADERS):
-            return
-        raise RequestError(
-            400,
-            "this request needs a non-empty Apollo-Require-Preflight (or X-Apollo-Operation-Name, "
-            "GraphQL-Require-Preflight) header: CSRF protection",
-        )
 
     def _get_operation(self, request: Request) -> dict[str, Any]:
         params = request.query_params
@@ -150,13 +141,6 @@ class GraphQLHTTP:
         return operation
 
     async def _post_operations(self, request: Request) -> tuple[list[dict[str, Any]], bool]:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type in _SIMPLE_TYPES:
-            self._check_preflight(request)
-        if content_type not in ("application/json", "application/graphql-response+json", ""):
-            raise RequestError(
-                415, f"unsupported content type '{content_type}'; send application/json"
-            )
         body = await self._read_body(request)
         payload = _parse_json(body, "the request body")
         if len(body) > self._settings.max_variables_bytes:
@@ -165,7 +149,7 @@ class GraphQLHTTP:
             )
         if isinstance(payload, list):
             if not payload:
-                raise RequestError(400, "an empty batch")
+                raise RequestError(400, "an empty batch: send at least one operation")
             if len(payload) > self._settings.max_batch:
                 raise RequestError(
                     400, f"a batch may hold at most {self._settings.max_batch} operations"
@@ -192,49 +176,54 @@ class GraphQLHTTP:
     async def _respond(
         self,
         request: Request,
+        media: str,
         principal: Principal,
         operations: list[Any],
         batched: bool,
-        post: bool,
+        allowed: Allowances,
     ) -> Response:
         # Every operation is checked (shape, document, kind, scope) before any of them runs.
-        planned = [self._plan(principal, operation, post) for operation in operations]
+        planned = [self._plan(principal, operation, allowed) for operation in operations]
         self.documents.check_budget(sum(plan.cost for plan in planned))  # a batch as a whole
         results = [await self._run(request, plan) for plan in planned]
         if batched:
-            return json_response([payload for payload, _ in results])
-        payload, status = results[0]
-        return json_response(payload, status)
+            return graphql_response(media, [payload for payload, _ in results])
+        payload, executed = results[0]
+        return graphql_response(media, payload, result_status(media, executed))
 
-    def _plan(self, principal: Principal, operation: Any, allow_mutation: bool) -> _Plan:
+    def _plan(self, principal: Principal, operation: Any, allowed: Allowances) -> _Plan:
         if not isinstance(operation, dict):
-            raise RequestError(400, "each operation must be a JSON object")
+            raise RequestError(400, _NOT_AN_OPERATION)
         query = operation.get("query")
         variables = operation.get("variables")
         name = operation.get("operationName")
+        extensions = operation.get("extensions")
         if not isinstance(query, str) or not query.strip():
-            raise RequestError(400, "the request has no query string")
+            raise RequestError(400, _NO_QUERY)
         if variables is not None and not isinstance(variables, dict):
             raise RequestError(400, "variables must be a JSON object")
         if name is not None and not isinstance(name, str):
             raise RequestError(400, "operationName must be a string")
+        if extensions is not None and not isinstance(extensions, dict):
+            raise RequestError(400, "extensions must be a JSON object")
         prepared = self.documents.get(query)
         if prepared.document is None:
             return _Plan(prepared, variables, name)
-        authorize(principal, prepared, name, HTTP_POST if allow_mutation else HTTP_GET)
+        authorize(principal, prepared, name, allowed)
         if name not in prepared.plans:
             prepared.plans[name] = compile_query(self._schema, prepared.document, name)
         cost = self.documents.operation_cost(prepared, name, variables)
         return _Plan(prepared, variables, name, prepared.plans[name], cost)
 
-    async def _run(self, request: Request, plan: _Plan) -> tuple[dict[str, Any], int]:
+    async def _run(self, request: Request, plan: _Plan) -> tuple[dict[str, Any], bool]:
+        """The operation's result, and whether it executed (its variables coerced)."""
         if plan.prepared.document is None:
-            return {"errors": plan.prepared.errors}, 400
+            return {"errors": plan.prepared.errors}, False
         if plan.compiled is not None:
             try:
                 return await plan.compiled.run(
                     self._schema, self._make_context(request), plan.variables
-                ), 200
+                ), True
             except Exception:  # Fallback, or an error graphql-core reports properly
                 self.fallbacks += 1
         result = execute(
@@ -252,15 +241,34 @@ class GraphQLHTTP:
         return _payload(result)
 
 
-def _payload(result: ExecutionResult) -> tuple[dict[str, Any], int]:
+def _payload(result: ExecutionResult) -> tuple[dict[str, Any], bool]:
     if result.data is None and result.errors and all(error.path is None for error in result.errors):
         # variable coercion failed before execution started
-        return {"errors": [format_error(error, BAD_USER_INPUT) for error in result.errors]}, 400
+        return {"errors": [format_error(error, BAD_USER_INPUT) for error in result.errors]}, False
     payload: dict[str, Any] = {}
     if result.errors:
         payload["errors"] = [format_error(error, INTERNAL) for error in result.errors]
     payload["data"] = result.data
-    return payload, 200
+    return payload, True
+
+
+def _check_csrf(request: Request) -> None:
+    if not csrf.passes(request.headers):
+        raise RequestError(400, csrf.REFUSAL)
+
+
+def _content_type(request: Request) -> str:
+    """The POST body's kind: multipart/form-data or JSON; anything else is refused (415)."""
+    value = request.headers.get("content-type")
+    kind = csrf.essence(value) if value is not None else None
+    if kind in ("multipart/form-data", *_JSON_TYPES):
+        return kind
+    received = "no Content-Type" if value is None else f"Content-Type '{value}'"
+    raise RequestError(
+        415,
+        f"the request has {received}: send Content-Type: application/json with a JSON body "
+        '{"query": "..."} (multipart/form-data for file uploads)',
+    )
 
 
 def _parse_json(raw: str | bytes, what: str) -> Any:

@@ -19,9 +19,8 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.http.websocket_origin import normalize_origin
 
-from app.graphql_http import json_response
+from app.responses import RequestError, error_response, negotiate
 from db.settings import Settings
-from schema.errors import BAD_USER_INPUT, coded_error
 
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 ANY = "*"
@@ -108,7 +107,8 @@ class HostCheck:
             else f"the Host '{host[:100]}' is not one this server answers to; the operator "
             "lists the names clients use in BOTERNITY_ALLOWED_HOSTS"
         )
-        response = json_response({"errors": [coded_error(message, BAD_USER_INPUT)]}, 400)
+        accept = _header(scope, b"accept")
+        response = error_response(negotiate(accept), RequestError(400, message))
         if scope["type"] == "http":
             await response(scope, receive, send)
         elif "websocket.http.response" in scope.get("extensions", {}):

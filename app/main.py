@@ -33,9 +33,9 @@ class App(Starlette):
     """Starlette, behind the Host check (app/hosts.py: every HTTP request and WebSocket
     handshake, before any route), with POST /graphql handed straight to its endpoint when no
     middleware is configured (CORS off): the error and exception middleware, the router and
-    the request wrapper cost about 15% of a one-row query (DESIGN.md section 6). An exception
-    escaping the endpoint reaches uvicorn, which logs it and answers 500, as Starlette's error
-    middleware would."""
+    the request wrapper cost about 15% of a one-row query (DESIGN.md section 6). The endpoint
+    answers an unexpected exception itself (logged, then a GraphQL response with HTTP 500), so
+    nothing needs Starlette's error middleware."""
 
     direct_post: ASGIApp | None = None
     hosts: HostCheck | None = None

@@ -11,20 +11,20 @@ files are removed when it ends, whatever happened.
 """
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import Response
 
+from app.responses import RequestError
 from db.codec import load_json
 from db.content import ContentStore, ContentWriter, StagedFile
 from db.errors import PayloadTooLargeError, StorageError
 from db.settings import Settings
-from schema.errors import BAD_USER_INPUT, coded_error, storage_error_json
+from schema.errors import storage_error_json
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks
@@ -36,43 +36,29 @@ _FIELDS = ("operations", "map")
 Run = Callable[[list[Any], bool], Awaitable[Response]]
 
 
-class UploadError(Exception):
-    def __init__(self, status: int, message: str, code: str = BAD_USER_INPUT) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-
-
-def _too_large(message: str) -> UploadError:
-    return UploadError(413, message, PayloadTooLargeError.code)
-
-
-def is_multipart(request: Request) -> bool:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    return content_type == "multipart/form-data"
+def _too_large(message: str) -> RequestError:
+    return RequestError(413, message, PayloadTooLargeError.code)
 
 
 async def serve_multipart(request: Request, settings: Settings, run: Run) -> Response:
-    """Receive a multipart request, run its operations with `run`, and remove its temp files."""
+    """Receive a multipart request, run its operations with `run`, and remove its temp files.
+    A refused body is read to its end first (up to DRAIN_LIMIT), so the client sees the error;
+    beyond that the answer closes the connection."""
     receiver = _Receiver(request, request.app.state.content, settings)
     try:
         try:
             operations, batched = await receiver.receive()
-        except UploadError as refused:
-            complete = await receiver.drain()
-            headers = None if complete else {"Connection": "close"}
-            error = coded_error(refused.message, refused.code)
-            body = json.dumps({"errors": [error]}).encode()  # ASCII: a quoted lone surrogate too
-            return Response(body, refused.status, headers, media_type="application/json")
+        except RequestError as refused:
+            if not await receiver.drain():
+                refused.headers = {**(refused.headers or {}), "Connection": "close"}
+            raise
         except StorageError as failed:  # the disk is full or the data dir is not writable
-            complete = await receiver.drain()
-            headers = None if complete else {"Connection": "close"}
-            body = json.dumps({"errors": [storage_error_json(failed)]}).encode()
-            return Response(body, 507, headers, media_type="application/json")
+            unwritable = RequestError(507, failed.message, failed.code)
+            unwritable.errors = [storage_error_json(failed)]
+            if not await receiver.drain():
+                unwritable.headers = {"Connection": "close"}
+            raise unwritable from None
         return await run(operations, batched)
-    except ClientDisconnect:
-        return Response(status_code=400)  # nobody is listening any more
     finally:
         receiver.cleanup()
 
@@ -103,7 +89,7 @@ class _Receiver:
         _, options = parse_options_header(self._request.headers.get("content-type"))
         boundary = options.get(b"boundary")
         if not boundary:
-            raise UploadError(400, "the multipart body has no boundary")
+            raise RequestError(400, "the multipart body has no boundary")
         if self._declared > self._body_limit:
             raise _too_large(f"the request body is over {self._body_limit} bytes")
         parser = MultipartParser(boundary, self._callbacks())
@@ -114,9 +100,9 @@ class _Receiver:
                     raise _too_large(f"the request body is over {self._body_limit} bytes")
                 parser.write(chunk)
         except MultipartParseError:
-            raise UploadError(400, "the multipart body is malformed") from None
+            raise RequestError(400, "the multipart body is malformed") from None
         if not self._ended:
-            raise UploadError(400, "the multipart body ends before its closing boundary")
+            raise RequestError(400, "the multipart body ends before its closing boundary")
         return await self._operations()
 
     async def drain(self) -> bool:
@@ -161,19 +147,19 @@ class _Receiver:
         try:
             name = options[b"name"].decode()
         except (KeyError, UnicodeDecodeError):
-            raise UploadError(400, "a multipart part has no (UTF-8) name") from None
+            raise RequestError(400, "a multipart part has no (UTF-8) name") from None
         if name in self._fields or name in self._writers:
-            raise UploadError(400, f"the multipart part '{name}' appears twice")
+            raise RequestError(400, f"the multipart part '{name}' appears twice")
         self._part = name
         if name in _FIELDS:
             if name == "map" and "operations" not in self._fields:
-                raise UploadError(400, "the operations field must come before the map field")
+                raise RequestError(400, "the operations field must come before the map field")
             self._fields[name] = bytearray()
             return
         if self._map is None:
-            raise UploadError(400, "file parts must follow the operations and map fields")
+            raise RequestError(400, "file parts must follow the operations and map fields")
         if name not in self._map:
-            raise UploadError(400, f"the file part '{name}' is not named in the map")
+            raise RequestError(400, f"the file part '{name}' is not named in the map")
         self._writer = self._writers[name] = self._store.new_writer()
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
@@ -199,15 +185,15 @@ class _Receiver:
 
     async def _operations(self) -> tuple[list[Any], bool]:
         if self._map is None:
-            raise UploadError(400, "the multipart body needs the operations and map fields")
+            raise RequestError(400, "the multipart body needs the operations and map fields")
         missing = sorted(set(self._map) - set(self._writers))
         if missing:
-            raise UploadError(400, f"the map names file part '{missing[0]}', which was not sent")
+            raise RequestError(400, f"the map names file part '{missing[0]}', which was not sent")
         payload = _parse_json(self._fields["operations"], "the operations field")
         batched = isinstance(payload, list)
         operations = payload if batched else [payload]
         if not operations or len(operations) > self._settings.max_batch:
-            raise UploadError(400, f"a batch holds 1 to {self._settings.max_batch} operations")
+            raise RequestError(400, f"a batch holds 1 to {self._settings.max_batch} operations")
         for name, writer in self._writers.items():
             staged = await asyncio.to_thread(writer.finish)
             for path in self._map[name]:
@@ -219,9 +205,9 @@ def _parse_json(raw: bytearray, what: str) -> Any:
     try:
         return load_json(bytes(raw))
     except (ValueError, UnicodeDecodeError):
-        raise UploadError(400, f"{what} is not valid JSON") from None
+        raise RequestError(400, f"{what} is not valid JSON") from None
     except RecursionError:
-        raise UploadError(400, f"{what} is nested too deeply") from None
+        raise RequestError(400, f"{what} is nested too deeply") from None
 
 
 def _parse_map(raw: bytearray, max_files: int) -> dict[str, list[str]]:
@@ -230,9 +216,9 @@ def _parse_map(raw: bytearray, max_files: int) -> dict[str, list[str]]:
         isinstance(paths, list) and paths and all(isinstance(path, str) for path in paths)
         for paths in found.values()
     ):
-        raise UploadError(400, "the map field must map each file part to a list of paths")
+        raise RequestError(400, "the map field must map each file part to a list of paths")
     if len(found) > max_files:
-        raise UploadError(400, f"a request may upload at most {max_files} files")
+        raise RequestError(400, f"a request may upload at most {max_files} files")
     return found
 
 
@@ -241,7 +227,7 @@ def _place(operations: list[Any], path: str, staged: StagedFile, batched: bool) 
     keys = path.split(".")
     index = keys.pop(0) if batched else "0"
     if not index.isdigit() or int(index) >= len(operations) or keys[:1] != ["variables"]:
-        raise UploadError(
+        raise RequestError(
             400, f"the map path '{path}' does not point into an operation's variables"
         )
     node: Any = operations[int(index)]
@@ -252,7 +238,7 @@ def _place(operations: list[Any], path: str, staged: StagedFile, batched: bool) 
     elif isinstance(node, list) and keys[-1].isdigit() and int(keys[-1]) < len(node):
         node[int(keys[-1])] = staged
     else:
-        raise UploadError(400, f"the map path '{path}' does not name a variable")
+        raise RequestError(400, f"the map path '{path}' does not name a variable")
 
 
 def _step(node: Any, key: str, path: str) -> Any:
@@ -260,4 +246,4 @@ def _step(node: Any, key: str, path: str) -> Any:
         return node[key]
     if isinstance(node, list) and key.isdigit() and int(key) < len(node):
         return node[int(key)]
-    raise UploadError(400, f"the map path '{path}' does not name a variable")
+    raise RequestError(400, f"the map path '{path}' does not name a variable")

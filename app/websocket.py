@@ -51,9 +51,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
 from app.auth import Authenticator, Principal
 from app.authorization import WEBSOCKET, authorize
 from app.documents import DocumentCache
-from app.graphql_http import encode
 from app.hosts import own_origins
-from app.responses import RequestError
+from app.responses import RequestError, encode
 from app.ws_feeds import Feeds, Member, Results, selection_key
 from app.ws_limits import TOO_MANY, TRY_AGAIN_LATER, Sockets
 from app.ws_protocol import BAD_REQUEST, problem
@@ -212,7 +211,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             kind = authorize(self.principal, prepared, name, WEBSOCKET)
             self.endpoint.documents.check_operation(prepared, name, payload.get("variables"))
         except RequestError as refused:
-            return [refused.error]
+            return refused.errors
         return kind
 
 

@@ -24,7 +24,7 @@ import orjson
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from app.graphql_http import encode
+from app.responses import encode
 from db.broker import SubscriptionOverflowError
 from schema.errors import coded_error
 

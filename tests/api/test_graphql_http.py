@@ -15,6 +15,13 @@ from tests.conftest import FakeClock, make_settings
 PREFLIGHT = {"Apollo-Require-Preflight": "1"}
 COUNT = "{ bots { totalCount } }"
 CREATE = 'mutation { createBot(input: {name: "Via"}) { slug } }'
+NO_QUERY = 'the request has no query: send {"query": "<a GraphQL document>"} (GET: ?query=...)'
+NOT_AN_OPERATION = (
+    'each operation must be a JSON object {"query": "...", "variables": {...}} '
+    "(a batch is a list of them)"
+)
+GRAPHQL_RESPONSE = {"Accept": "application/graphql-response+json"}
+BAD_INPUT = {"code": "BAD_USER_INPUT"}
 
 
 @pytest.fixture
@@ -59,12 +66,14 @@ async def test_post_malformed_json_is_400_with_coded_error(client: httpx.AsyncCl
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({}, "the request has no query string"),
-        ({"query": 5}, "the request has no query string"),
+        ({}, NO_QUERY),
+        ({"query": 5}, NO_QUERY),
+        ({"query": COUNT, "extensions": 1}, "extensions must be a JSON object"),
         ({"query": COUNT, "variables": [1]}, "variables must be a JSON object"),
         ({"query": COUNT, "operationName": 3}, "operationName must be a string"),
-        ([], "an empty batch"),
-        ([1], "each operation must be a JSON object"),
+        ([], "an empty batch: send at least one operation"),
+        ([1], NOT_AN_OPERATION),
+        (1, NOT_AN_OPERATION),
     ],
 )
 async def test_post_malformed_operation_is_400(
@@ -97,14 +106,33 @@ async def test_post_body_over_limit_is_413_and_writes_nothing(custom_client: Any
     assert count.json() == {"data": {"bots": {"totalCount": 0}}}
 
 
-async def test_text_plain_post_without_preflight_header_is_refused(
-    client: httpx.AsyncClient,
+@pytest.mark.parametrize(
+    ("headers", "received"),
+    [
+        ({}, "no Content-Type"),
+        ({"content-type": "text/plain"}, "Content-Type 'text/plain'"),
+        (PREFLIGHT, "no Content-Type"),
+        (
+            {"content-type": "application/x-www-form-urlencoded", **PREFLIGHT},
+            "Content-Type 'application/x-www-form-urlencoded'",
+        ),
+    ],
+)
+async def test_post_without_json_content_type_says_to_send_it_and_runs_nothing(
+    client: httpx.AsyncClient, headers: dict[str, str], received: str
 ) -> None:
-    response = await client.post(
-        "/graphql", content=f'{{"query": "{COUNT}"}}', headers={"content-type": "text/plain"}
-    )
-    assert response.status_code == 400
-    assert "CSRF" in only_error(response)["message"]
+    """Before: a POST with no Content-Type ran, mutations included, without a preflight header
+    (any page can send one); `curl -d` was told to add a CSRF header."""
+    body = '{"query": "mutation { createBot(input: {name: \\"Via\\"}) { slug } }"}'
+    response = await client.post("/graphql", content=body, headers=headers)
+    assert response.status_code == 415
+    assert only_error(response) == {
+        "message": f"the request has {received}: send Content-Type: application/json with a "
+        'JSON body {"query": "..."} (multipart/form-data for file uploads)',
+        "extensions": {"code": "BAD_USER_INPUT"},
+    }
+    count = await client.post("/graphql", json={"query": COUNT})
+    assert count.json() == {"data": {"bots": {"totalCount": 0}}}
 
 
 async def test_get_query_with_preflight_header_runs(client: httpx.AsyncClient) -> None:
@@ -170,18 +198,40 @@ async def test_operation_name_selects_operation(client: httpx.AsyncClient) -> No
     assert response.json() == {"data": {"bot": None}}
 
 
-@pytest.mark.parametrize("name", [None, "C"])
-async def test_operation_name_missing_or_unknown_is_400(
-    client: httpx.AsyncClient, name: str | None
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        (None, "the document has several operations; give operationName"),
+        ("C", "the document has no operation named 'C'"),
+    ],
+)
+@pytest.mark.parametrize(("accept", "status"), [({}, 200), (GRAPHQL_RESPONSE, 400)])
+async def test_operation_name_missing_or_unknown_runs_nothing(
+    client: httpx.AsyncClient,
+    name: str | None,
+    message: str,
+    accept: dict[str, str],
+    status: int,
 ) -> None:
-    body = {"query": f"query A {COUNT} query B {COUNT}", "operationName": name}
-    response = await client.post("/graphql", json=body)
-    assert response.status_code == 400
+    body = {"query": f"query A {COUNT} mutation B {CREATE[9:]}", "operationName": name}
+    response = await client.post("/graphql", json=body, headers=accept)
+    assert response.status_code == status
+    assert response.json() == {"errors": [{"message": message, "extensions": BAD_INPUT}]}
+    count = await client.post("/graphql", json={"query": COUNT})
+    assert count.json() == {"data": {"bots": {"totalCount": 0}}}
 
 
-async def test_subscription_over_http_is_400(client: httpx.AsyncClient) -> None:
-    response = await client.post("/graphql", json={"query": "subscription { x }"})
-    assert response.status_code == 400
+@pytest.mark.parametrize(("accept", "status"), [({}, 200), (GRAPHQL_RESPONSE, 400)])
+async def test_subscription_over_http_is_refused(
+    client: httpx.AsyncClient, accept: dict[str, str], status: int
+) -> None:
+    query = 'subscription { kvChanged(botId: "01a20321-1ea8-77b0-98e8-acd5d6e5e1a8") { key } }'
+    response = await client.post("/graphql", json={"query": query}, headers=accept)
+    assert response.status_code == status
+    assert only_error(response) == {
+        "message": "subscriptions run over WebSocket (graphql-transport-ws)",
+        "extensions": BAD_INPUT,
+    }
 
 
 async def test_introspection_query_of_graphiql_fits_the_default_limits(
@@ -195,7 +245,9 @@ async def test_introspection_query_of_graphiql_fits_the_default_limits(
 
 async def test_introspection_switched_off_is_validation_error(custom_client: Any) -> None:
     http = await custom_client(introspection="false")
-    response = await http.post("/graphql", json={"query": "{ __schema { types { name } } }"})
+    response = await http.post(
+        "/graphql", json={"query": "{ __schema { types { name } } }"}, headers=GRAPHQL_RESPONSE
+    )
     assert response.status_code == 400
     assert [error["extensions"]["code"] for error in response.json()["errors"]] == [
         "GRAPHQL_VALIDATION_FAILED",
@@ -210,7 +262,7 @@ async def test_query_deeper_than_limit_is_too_complex(custom_client: Any) -> Non
     ok = await http.post("/graphql", json={"query": "{ bots { totalCount } }"})
     assert ok.json() == {"data": {"bots": {"totalCount": 0}}}
     deep = await http.post("/graphql", json={"query": "{ bots { pageInfo { hasNextPage } } }"})
-    assert deep.status_code == 400
+    assert deep.status_code == 200  # application/json: 200 for every well-formed request
     assert only_error(deep) == {
         "message": "the query is 3 levels deep; at most 2 are allowed",
         "extensions": {"code": "QUERY_TOO_COMPLEX"},
@@ -248,7 +300,7 @@ async def test_tokens_over_limit_are_too_complex(custom_client: Any) -> None:
 
 
 async def test_large_integer_in_response_is_encoded_exactly(client: httpx.AsyncClient) -> None:
-    from app.graphql_http import encode
+    from app.responses import encode
 
     assert encode({"v": 2**70}) == b'{"v":1180591620717411303424}'
 
