@@ -45,24 +45,30 @@ class KeyedServer:
             }
 
 
-def create_key(data_dir: Path, scope: str) -> str:
-    """`boternity-graphql api-key create` (it migrates the data dir first): the key."""
+def cli(data_dir: Path, *args: str) -> str:
+    """Run `boternity-graphql` on the data dir: its stdout."""
     environ = {key: value for key, value in os.environ.items() if not key.startswith("BOTERNITY_")}
     environ["BOTERNITY_DATA_DIR"] = str(data_dir)
     done = subprocess.run(
-        [str(_SCRIPT), "api-key", "create", "--name", scope, "--scope", scope],
+        [str(_SCRIPT), *args],
         env=environ,
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
     )
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout
+
+
+def create_key(data_dir: Path, scope: str) -> str:
+    """`boternity-graphql api-key create`: the key (the last line of stdout)."""
+    return cli(data_dir, "api-key", "create", "--name", scope, "--scope", scope).splitlines()[-1]
 
 
 @asynccontextmanager
 async def keyed_server(tmp_path: Path) -> AsyncIterator[KeyedServer]:
     data_dir = tmp_path / "data"
+    cli(data_dir, "migrate")
     keys = {scope: create_key(data_dir, scope) for scope in SCOPES}
     async with running_server(data_dir, {"BOTERNITY_AUTH": "required"}) as url:
         yield KeyedServer(url, data_dir, keys)
