@@ -92,7 +92,7 @@ async def http(secured: Starlette) -> AsyncIterator[httpx.AsyncClient]:
                 conn, id=new_id(), name=scope, scope=scope, secret=secret, now=now
             )
     transport = httpx.ASGITransport(app=secured)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         client.headers["authorization"] = f"Bearer {keys['write']}"
         client.headers["x-read-key"] = f"Bearer {keys['read']}"
         yield client
@@ -124,6 +124,14 @@ PREFLIGHT = {"graphql-require-preflight": "1"}
 # name -> (method, headers, body (json or raw), status with GRJ, status with JSON, code)
 REFUSALS: dict[str, tuple[str, dict[str, str], Any, int, int, str]] = {
     "csrf": ("GET", {}, {"query": COUNT}, 400, 400, "BAD_USER_INPUT"),
+    "host not allowed": (
+        "POST",
+        {"host": "evil.example"},
+        {"query": COUNT},
+        400,
+        400,
+        "BAD_USER_INPUT",
+    ),
     "no key": ("POST", {"authorization": ""}, {"query": COUNT}, 401, 401, "UNAUTHENTICATED"),
     "read key mutation": ("POST", {"read": "1"}, {"query": CREATE}, 403, 403, "FORBIDDEN"),
     "mutation over GET": ("GET", PREFLIGHT, {"query": CREATE}, 405, 405, "BAD_USER_INPUT"),
