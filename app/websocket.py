@@ -34,7 +34,6 @@ from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.http.websocket_origin import normalize_allowed_origins, normalize_origin
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -53,7 +52,7 @@ from app.authorization import WEBSOCKET, authorize
 from app.documents import DocumentCache
 from app.hosts import own_origins
 from app.responses import RequestError, encode
-from app.ws_feeds import Feeds, Member, Results, selection_key
+from app.ws_feeds import Feeds, Item, Member, Outbox, Results, selection_key
 from app.ws_limits import TOO_MANY, TRY_AGAIN_LATER, Sockets
 from app.ws_protocol import BAD_REQUEST, problem
 from db.errors import DomainError, SettingsError, UnauthenticatedError
@@ -95,6 +94,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     authorization: str | None = None
     principal: Principal | None = None
+    outbox: Outbox | None = None  # frames of this socket's subscriptions (app/ws_feeds.py)
 
     @property
     def endpoint(self) -> "GraphQLWebSocket":
@@ -113,6 +113,8 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await super().handle()
         finally:
             sockets.leave(self)
+            if self.outbox is not None:
+                self.outbox.close()
 
     async def close(self, code: int, reason: str) -> None:
         """Close the socket (nothing more is read from it)."""
@@ -185,9 +187,20 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 operation_name=name,
             )
 
-        member = self.endpoint.feeds.join(selection_key(query, name, variables), start)
         operation = Operation(self, message["id"], query, variables, name)
-        operation.task = asyncio.create_task(_send_events(operation, member))
+
+        async def send(item: Item) -> None:
+            kind, value = item
+            frame: dict[str, Any] = {"id": operation.id, "type": kind}
+            if value is not None:
+                frame["payload"] = value
+            await operation.send_operation_message(cast("Message", frame))
+
+        if self.outbox is None:
+            self.outbox = Outbox()
+        key = selection_key(query, name, variables)
+        member = self.endpoint.feeds.join(key, start, self.outbox, send)
+        operation.task = asyncio.create_task(_follow_until_done(member))
         operation.task.add_done_callback(_retrieve)
         self.operations[message["id"]] = operation
 
@@ -215,19 +228,11 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         return kind
 
 
-async def _send_events(operation: Operation[Context, None], member: Member) -> None:
-    """Send the feed's items to this subscriber until it completes or its socket closes."""
+async def _follow_until_done(member: Member) -> None:
+    """The operation's task: done when the feed completes it; cancelled when the client
+    completes it or the socket closes, and then it leaves the feed."""
     try:
-        while True:
-            kind, value = await member.get()
-            message: dict[str, Any] = {"id": operation.id, "type": kind}
-            if value is not None:
-                message["payload"] = value
-            await operation.send_operation_message(cast("Message", message))
-            if kind != "next":
-                return
-    except WebSocketDisconnected:
-        return
+        await asyncio.shield(member.finished)
     finally:
         member.leave()
 

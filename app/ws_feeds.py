@@ -1,14 +1,15 @@
 """Subscriptions shared per distinct selection: the subscriptions of every socket that send the
 same document, operation name and variables are one feed, which runs the subscription once,
-encodes each event's payload once, and hands it to each subscriber's own bounded queue.
+encodes each event's payload once, and hands it to each subscriber, through the outbox of its
+socket (one writer task per socket, however many subscriptions it has).
 
 - An event costs one execution and one encoding per distinct selection, and then one frame
   per subscriber (its id around the encoded payload), however many subscribe.
-- A feed wakes its subscribers' writers a few dozen at a time, with the event loop running
+- A feed wakes its subscribers' writers a few at a time, with the event loop running
   between, so a burst of frames never holds up a request (a mutation is acknowledged without
   waiting for its events to reach anyone).
-- A subscriber whose client reads slowly falls behind in its own queue only; past
-  subscription_queue events it ends with PAYLOAD_TOO_LARGE (as the broker ends a reader that
+- A subscriber whose client reads slowly falls behind alone: past subscription_queue events
+  waiting in its socket's outbox it ends with PAYLOAD_TOO_LARGE (as the broker ends a reader that
   falls behind, db/broker.py) and the others go on.
 - The feed ends (its subscribers get its errors, or complete) when the subscription ends;
   the last subscriber to leave ends the subscription.
@@ -17,10 +18,12 @@ encodes each event's payload once, and hands it to each subscriber's own bounded
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import orjson
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
@@ -28,7 +31,7 @@ from app.responses import encode
 from db.broker import SubscriptionOverflowError
 from schema.errors import coded_error
 
-WAKE_CHUNK = 64  # subscribers woken per turn of the event loop
+WAKE_CHUNK = 16  # subscribers woken per turn of the event loop
 _log = logging.getLogger("boternity.websocket")
 
 Results = AsyncGenerator[Any, None]
@@ -57,21 +60,57 @@ def _payload(result: ExecutionResult) -> orjson.Fragment:
     return orjson.Fragment(encode(payload))
 
 
-class Member:
-    """One subscriber's queue of the feed's items."""
+class Outbox:
+    """One socket's frames waiting to be sent, in order, by one task (woken once per burst,
+    not once per subscription)."""
 
-    def __init__(self, feed: "Feed", limit: int) -> None:
+    def __init__(self) -> None:
+        self._items: deque[tuple[Member, Item]] = deque()
+        self._ready = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def put(self, member: "Member", item: Item) -> None:
+        self._items.append((member, item))
+        self._ready.set()
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        try:
+            while True:
+                await self._ready.wait()
+                self._ready.clear()
+                while self._items:
+                    member, item = self._items.popleft()
+                    await member.deliver(item)
+        except WebSocketDisconnected:
+            return  # the socket is gone: its operations are being cleaned up
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+class Member:
+    """One subscriber: at most `limit` of its items wait in its socket's outbox."""
+
+    def __init__(
+        self, feed: "Feed", limit: int, outbox: Outbox, send: Callable[[Item], Awaitable[None]]
+    ) -> None:
         self._feed = feed
         self._limit = limit
-        self._queue: asyncio.Queue[Item] = asyncio.Queue()
+        self._outbox = outbox
+        self._send = send
+        self._pending = 0
         self._ended = False
+        self.finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def offer(self, item: Item) -> None:
         if self._ended:
             return
         if item[0] != "next":
             self._ended = True
-        elif self._queue.qsize() >= self._limit:
+        elif self._pending >= self._limit:
             self._ended = True
             self._feed.leave(self)
             overflow = SubscriptionOverflowError(
@@ -79,15 +118,28 @@ class Member:
                 "subscribe again and re-read the current state"
             )
             error = coded_error(overflow.message, overflow.code)
-            item = ("next", orjson.Fragment(encode({"data": None, "errors": [error]})))
-            self._queue.put_nowait(item)
+            self._put(("next", orjson.Fragment(encode({"data": None, "errors": [error]}))))
             item = _COMPLETE
-        self._queue.put_nowait(item)
+        self._put(item)
 
-    async def get(self) -> Item:
-        return await self._queue.get()
+    def _put(self, item: Item) -> None:
+        self._pending += 1
+        self._outbox.put(self, item)
+
+    async def deliver(self, item: Item) -> None:
+        """Send one item (its socket's outbox calls this, in order)."""
+        self._pending -= 1
+        if self.finished.done():  # completed by the client, or its socket closed
+            return
+        if item[0] != "next":
+            self.finished.set_result(None)
+        await self._send(item)
 
     def leave(self) -> None:
+        """No more items, not even those waiting in the outbox."""
+        self._ended = True
+        if not self.finished.done():
+            self.finished.cancel()
         self._feed.leave(self)
 
 
@@ -99,8 +151,8 @@ class Feed:
         self.members: dict[Member, None] = {}
         self._task = asyncio.create_task(self._run(start))
 
-    def join(self) -> Member:
-        member = Member(self, self._queue_size)
+    def join(self, outbox: Outbox, send: Callable[[Item], Awaitable[None]]) -> Member:
+        member = Member(self, self._queue_size, outbox, send)
         self.members[member] = None
         return member
 
@@ -143,13 +195,16 @@ class Feeds:
         self._queue_size = queue_size
         self._feeds: dict[str, Feed] = {}
 
-    def join(self, key: str, start: Start) -> Member:
-        """Join the feed of this selection, starting it (with start()) when there is none."""
+    def join(
+        self, key: str, start: Start, outbox: Outbox, send: Callable[[Item], Awaitable[None]]
+    ) -> Member:
+        """Join the feed of this selection, starting it (with start()) when there is none;
+        its items go through the outbox to send()."""
         feed = self._feeds.get(key)
         if feed is None:
             feed = Feed(self, key, start, self._queue_size)
             self._feeds[key] = feed
-        return feed.join()
+        return feed.join(outbox, send)
 
     def forget(self, key: str, feed: Feed) -> None:
         if self._feeds.get(key) is feed:

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from strawberry.types.execution import ExecutionResult
 
-from app.ws_feeds import WAKE_CHUNK, Feeds, Member, Results, selection_key
+from app.ws_feeds import WAKE_CHUNK, Feeds, Outbox, Results, selection_key
 
 
 class Source:
@@ -27,13 +27,26 @@ class Source:
             yield ExecutionResult(data={"n": value}, errors=None)
 
 
-async def items(member: Member, count: int) -> list[Any]:
-    received = []
-    async with asyncio.timeout(5):
-        for _ in range(count):
-            kind, value = await member.get()
-            received.append((kind, None if value is None else orjson.loads(orjson.dumps(value))))
-    return received
+class Client:
+    """A socket's subscriber: what it was sent, decoded; `blocked` stalls its socket."""
+
+    def __init__(self, feeds: Feeds, source: Source, outbox: Outbox | None = None) -> None:
+        self.received: list[Any] = []
+        self.blocked = asyncio.Event()
+        self.blocked.set()
+        self.outbox = outbox or Outbox()
+        self.member = feeds.join("same", source.start, self.outbox, self.send)
+
+    async def send(self, item: Any) -> None:
+        await self.blocked.wait()
+        kind, value = item
+        self.received.append((kind, None if value is None else orjson.loads(orjson.dumps(value))))
+
+    async def wait(self, count: int) -> list[Any]:
+        async with asyncio.timeout(5):
+            while len(self.received) < count:  # noqa: ASYNC110 (polls what the outbox sent)
+                await asyncio.sleep(0)
+        return self.received
 
 
 def test_selection_key_ignores_variable_order_only() -> None:
@@ -46,48 +59,69 @@ def test_selection_key_ignores_variable_order_only() -> None:
 
 async def test_subscribers_of_one_selection_share_one_run() -> None:
     feeds, source, other = Feeds(queue_size=10), Source(), Source()
-    members = [feeds.join("same", source.start) for _ in range(WAKE_CHUNK * 2 + 1)]
-    alone = feeds.join("other", other.start)
+    shared = Outbox()  # some subscribers share a socket
+    clients = [Client(feeds, source, shared if n % 2 else None) for n in range(WAKE_CHUNK * 3)]
+    alone = feeds.join("other", other.start, Outbox(), clients[0].send)
     await asyncio.sleep(0)
     await source.queue.put(1)
     await source.queue.put(None)
-    received = [await items(member, 2) for member in members]
+    received = [await client.wait(2) for client in clients]
     assert source.started == 1
     assert other.started == 1
     assert feeds.members == 1  # the finished feed's subscribers were let go
-    assert received == [[("next", {"data": {"n": 1}}), ("complete", None)]] * len(members)
+    assert received == [[("next", {"data": {"n": 1}}), ("complete", None)]] * len(clients)
     alone.leave()
 
 
-async def test_a_subscriber_that_never_reads_is_ended_alone() -> None:
+async def test_a_subscriber_whose_socket_is_stalled_is_ended_alone() -> None:
     feeds, source = Feeds(queue_size=3), Source()
-    reader, idle = feeds.join("same", source.start), feeds.join("same", source.start)
+    reader, stalled = Client(feeds, source), Client(feeds, source)
+    stalled.blocked.clear()
     await asyncio.sleep(0)
-    read = []
     for value in range(5):  # the reader takes each event before the next is published
         await source.queue.put(value)
-        read += await items(reader, 1)
-    assert read == [("next", {"data": {"n": value}}) for value in range(5)]
+        await reader.wait(value + 1)
+    assert reader.received == [("next", {"data": {"n": value}}) for value in range(5)]
     assert feeds.members == 1
-    overflow = await items(idle, 5)
-    assert overflow[:3] == [("next", {"data": {"n": value}}) for value in range(3)]
-    assert overflow[3][1]["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
-    assert overflow[3][1]["errors"][0]["message"].startswith(
+    stalled.blocked.set()
+    overflow = await stalled.wait(6)
+    # event 0 was being written when the socket stalled; 1 to 3 waited; 4 was one too many
+    assert overflow[:4] == [("next", {"data": {"n": value}}) for value in range(4)]
+    assert overflow[4][1]["errors"][0]["extensions"] == {"code": "PAYLOAD_TOO_LARGE"}
+    assert overflow[4][1]["errors"][0]["message"].startswith(
         "this subscription fell more than 3 events behind"
     )
-    assert overflow[4] == ("complete", None)
-    reader.leave()
+    assert overflow[5] == ("complete", None)
+    assert stalled.member.finished.done()
+    reader.member.leave()
+
+
+async def test_a_subscriber_that_leaves_gets_nothing_more() -> None:
+    feeds, source = Feeds(queue_size=10), Source()
+    staying, leaving = Client(feeds, source), Client(feeds, source)
+    leaving.blocked.clear()
+    await asyncio.sleep(0)
+    await source.queue.put(1)
+    await staying.wait(1)
+    await source.queue.put(2)
+    await staying.wait(2)
+    leaving.member.leave()  # the client completed it: event 1 is being written, 2 waits
+    leaving.blocked.set()
+    await source.queue.put(3)
+    await staying.wait(3)
+    assert leaving.received == [("next", {"data": {"n": 1}})]
+    staying.member.leave()
 
 
 async def test_the_last_subscriber_to_leave_ends_the_run() -> None:
     feeds, source = Feeds(queue_size=2), Source()
-    first, second = feeds.join("same", source.start), feeds.join("same", source.start)
+    first, second = Client(feeds, source), Client(feeds, source)
     await asyncio.sleep(0)
-    first.leave()
+    first.member.leave()
     assert feeds.members == 1
-    second.leave()
+    second.member.leave()
     assert feeds.members == 0
-    again = feeds.join("same", source.start)  # a new run
+    again = Client(feeds, source)  # a new run
     await asyncio.sleep(0)
     assert source.started == 2
-    again.leave()
+    again.member.leave()
