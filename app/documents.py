@@ -25,6 +25,7 @@ from graphql import (
 from graphql.validation import NoSchemaIntrospectionCustomRule
 
 from app.analysis import Analysis, OperationCost, operation_costs, shape
+from app.engine.compiler import Declined
 from app.engine.plans import QueryPlan
 from app.responses import GraphQLRequestError
 from app.variables import ListVariables
@@ -43,8 +44,9 @@ class Prepared:
     operations: dict[str | None, OperationType]
     costs: dict[str | None, OperationCost] = field(default_factory=dict)
     lists: dict[str | None, ListVariables] = field(default_factory=dict)
-    # compiled query plans by operation name (app/engine/plans.py), made on first use
-    plans: dict[str | None, QueryPlan | None] = field(default_factory=dict)
+    # compiled query plans by operation name (app/engine/compiler.py), or why there is
+    # none; made on first use
+    plans: dict[str | None, QueryPlan | Declined] = field(default_factory=dict)
 
 
 class DocumentCache:

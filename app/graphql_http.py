@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from inspect import isawaitable
 from typing import Any
 
 import strawberry
-from graphql import ExecutionResult, execute
+from graphql import ExecutionResult
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -25,9 +24,9 @@ from app import csrf, graphiql
 from app.auth import Authenticator, Principal
 from app.authorization import HTTP_GET, HTTP_POST, Allowances, authorize
 from app.documents import DocumentCache, Prepared
-from app.engine.executor import FastExecutor, is_awaitable
-from app.engine.plans import QueryPlan, compile_query
-from app.engine.strawberry_adapter import graphql_schema
+from app.engine.compiler import Declined
+from app.engine.engine import Engine
+from app.engine.plans import QueryPlan
 from app.responses import (
     RequestError,
     error_response,
@@ -57,7 +56,7 @@ class _Plan:
     prepared: Prepared
     variables: dict[str, Any] | None
     name: str | None
-    compiled: QueryPlan | None = None
+    compiled: QueryPlan | Declined | None = None
     cost: int = 0
 
 
@@ -69,12 +68,12 @@ class GraphQLHTTP:
         make_context: Callable[[Request], Context],
         authenticator: Authenticator,
     ) -> None:
-        self._schema = graphql_schema(schema)
+        self.engine = Engine(schema)
+        self._schema = self.engine.schema
         self._settings = settings
         self._make_context = make_context
         self._authenticator = authenticator
         self.documents = DocumentCache(self._schema, settings)
-        self.fallbacks = 0  # compiled runs that graphql-core had to answer instead
         self._ide = graphiql.page(settings) if settings.graphiql else None
 
     async def asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -211,7 +210,7 @@ class GraphQLHTTP:
             return _Plan(prepared, variables, name)
         authorize(principal, prepared, name, allowed)
         if name not in prepared.plans:
-            prepared.plans[name] = compile_query(self._schema, prepared.document, name)
+            prepared.plans[name] = self.engine.plan(prepared.document, name)
         cost = self.documents.operation_cost(prepared, name, variables)
         return _Plan(prepared, variables, name, prepared.plans[name], cost)
 
@@ -219,25 +218,14 @@ class GraphQLHTTP:
         """The operation's result, and whether it executed (its variables coerced)."""
         if plan.prepared.document is None:
             return {"errors": plan.prepared.errors}, False
-        if plan.compiled is not None:
-            try:
-                return await plan.compiled.run(
-                    self._schema, self._make_context(request), plan.variables
-                ), True
-            except Exception:  # Fallback, or an error graphql-core reports properly
-                self.fallbacks += 1
-        result = execute(
-            self._schema,
+        assert plan.compiled is not None  # planned with the document
+        result = await self.engine.execute(
             plan.prepared.document,
-            context_value=self._make_context(request),
-            variable_values=plan.variables,
-            operation_name=plan.name,
-            executor_class=FastExecutor,
-            is_awaitable=is_awaitable,
+            plan.compiled,
+            lambda: self._make_context(request),
+            plan.variables,
+            plan.name,
         )
-        if isawaitable(result):
-            result = await result
-        assert isinstance(result, ExecutionResult)
         return _payload(result)
 
 

@@ -13,8 +13,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app import graphiql, home
 from app.auth import Authenticator
 from app.downloads import FileServing
-from app.engine.executor import install_direct_resolvers
-from app.engine.strawberry_adapter import graphql_schema
 from app.graphql_http import GraphQLHTTP
 from app.health import healthz, readyz
 from app.hosts import HostCheck
@@ -77,7 +75,6 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         )
 
     schema = build_schema()
-    install_direct_resolvers(graphql_schema(schema))
     graphql = GraphQLHTTP(schema, settings, make_context, authenticator)
     websocket = GraphQLWebSocket(schema, settings, make_context, authenticator, graphql.documents)
 

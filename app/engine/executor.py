@@ -1,4 +1,5 @@
-"""graphql-core's executor with a fast path for plain leaf fields.
+"""graphql-core's executor with a fast path for plain leaf fields, and how the engine calls
+Strawberry resolvers.
 
 Most of a page's cost is graphql-core completing leaf fields one by one: a resolve info, the
 Strawberry wrapper around getattr, awaitable checks, and leaf completion, for every key and
@@ -10,9 +11,10 @@ error) falls back to graphql-core's own path, so errors look exactly as they wou
 
 import asyncio
 import types
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeGuard
 
+import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
@@ -20,7 +22,6 @@ from graphql import (
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLScalarType,
-    GraphQLSchema,
     Undefined,
 )
 from strawberry.resolvers import is_default_resolver
@@ -34,6 +35,8 @@ _AWAITABLE = (types.CoroutineType, asyncio.Future)
 LeafPlan = tuple[tuple[str, str | None, Any, bool], ...]
 # GraphQL argument name -> (Python argument name, enum class to convert to or None)
 Converters = dict[str, tuple[str, Any]]
+# a resolver called directly: (source, strawberry.Info, Python keyword arguments)
+DirectCall = Callable[[Any, "strawberry.Info[Any, Any]", dict[str, Any]], Any]
 
 
 _SHARED_PLANS: dict[tuple[Any, ...], tuple[tuple[Any, ...], LeafPlan | None]] = {}
@@ -162,30 +165,6 @@ def _leaf_plan(parent_type: GraphQLObjectType, grouped_field_set: Any) -> LeafPl
     return tuple(steps)
 
 
-def install_direct_resolvers(schema: GraphQLSchema) -> int:
-    """Call plain resolvers directly instead of through Strawberry's per-call wrapper.
-
-    Strawberry wraps every resolver to convert arguments and build its Info, which costs more
-    than a one-row query. Where a resolver takes only scalar and enum arguments (no input
-    objects), has no field extensions or permissions, and reads nothing but `info.context`
-    (true of every resolver here: graphql-core's info has the same `.context`), graphql-core
-    calls it directly; enum values become their Python enums as Strawberry would. Returns how
-    many fields were switched.
-    """
-    switched = 0
-    for type_name, named in schema.type_map.items():
-        if type_name.startswith("__") or not isinstance(named, GraphQLObjectType):
-            continue
-        if named is schema.subscription_type:
-            continue
-        for field in named.fields.values():
-            direct = _direct_resolver(field)
-            if direct is not None:
-                field.resolve = direct
-                switched += 1
-    return switched
-
-
 def argument_converters(field: GraphQLField) -> Converters | None:
     """How graphql-core's arguments of a Strawberry field become the Python function's keyword
     arguments: (Python name, enum class or None) by GraphQL name; None when an argument is an
@@ -221,7 +200,13 @@ def python_arguments(converters: Converters, args: dict[str, Any]) -> dict[str, 
     return kwargs
 
 
-def _direct_resolver(field: GraphQLField) -> Any:
+def direct_call(field: GraphQLField) -> DirectCall | None:
+    """The field's resolver as a plain call: `call(source, info, kwargs)` with a
+    strawberry.Info and the Python keyword arguments (python_arguments), or None where
+    Strawberry's wrapper must run (field extensions or permissions, input-object arguments,
+    a resolver without `self`). Strawberry's wrapper costs more than a one-row query: it
+    converts the arguments and builds its Info on every call; a plan calls the function with
+    one Info per level instead."""
     definition = field_definition(field)
     if definition is None or definition.base_resolver is None:
         return None
@@ -230,16 +215,14 @@ def _direct_resolver(field: GraphQLField) -> Any:
         return None
     if resolver.self_parameter is None or len(resolver.arguments) != len(field.args):
         return None
-    converters = argument_converters(field)
-    if converters is None:
+    if argument_converters(field) is None:
         return None
     function: Any = resolver.wrapped_func
     info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
 
-    def resolve(source: Any, info: GraphQLResolveInfo[Any], **args: Any) -> Any:
-        kwargs = python_arguments(converters, args)
+    def call(source: Any, info: strawberry.Info[Any, Any], kwargs: dict[str, Any]) -> Any:
         if info_name is not None:
-            kwargs[info_name] = info
+            return function(source, **kwargs, **{info_name: info})
         return function(source, **kwargs)
 
-    return resolve
+    return call

@@ -16,9 +16,9 @@ request grows with the number of fields in the query, not with the number of ite
   level, with the request's DataLoader behind it, so a page of 50 bots' KV pages is one
   awaited statement.
 
-The plan covers queries only, without directives (so what is collected never depends on
-variables), abstract types or introspection. Anything unusual while running (an error from a
-resolver, a null in a non-null field, a value of an unexpected shape) abandons the compiled run:
+app/engine/compiler.py says which queries get a plan. Anything unusual while running (an
+error from a resolver, a null in a non-null field, a value of an unexpected shape) abandons the
+compiled run:
 graphql-core then executes the whole operation with a fresh context, so errors, partial data
 and null propagation are exactly graphql-core's. Reads have no side effects, so running them
 again is safe; only the error path pays for it.
@@ -26,31 +26,21 @@ again is safe; only the error path pays for it.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from operator import attrgetter
 from typing import Any
 
+import strawberry
 from graphql import (
-    DirectiveNode,
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLOutputType,
     GraphQLResolveInfo,
     GraphQLScalarType,
     GraphQLSchema,
-    Node,
     OperationDefinitionNode,
-    OperationType,
     Undefined,
-    VariableNode,
     coerce_input_value,
-    is_required_argument,
 )
 from graphql.execution import (
     VariableValues,
@@ -59,31 +49,29 @@ from graphql.execution import (
 )
 from graphql.pyutils import Path
 
-from app.engine.executor import (
-    argument_converters,
-    is_awaitable,
-    plain_attribute,
-    python_arguments,
-)
+from app.engine.executor import DirectCall, is_awaitable, python_arguments
 from app.engine.graphql_core_adapter import (
-    FieldDetails,
     FragmentDetails,
     GraphQLVariableSignature,
     VariableValueSource,
-    coerce_argument,
-    collect_fields,
-    collect_subfields,
     get_variable_signature,
 )
-from app.engine.strawberry_adapter import field_definition
-from schema.context import BATCH, Batch
+from app.engine.strawberry_adapter import make_info
+from schema.context import Batch
 
-_NO_VARIABLES = VariableValues({}, {})
 _MAX_COERCION_ERRORS = 50
 
 
 class Fallback(Exception):  # noqa: N818 (a signal, not an error)
     """The compiled run cannot answer this request the way graphql-core would."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+NULL = "a null in a non-null field"
+COERCION = "arguments or variables that do not coerce"
 
 
 @dataclass
@@ -95,7 +83,7 @@ class _Run:
     context: Any
     variables: VariableValues
 
-    def info(self, step: "_Step", parent: GraphQLObjectType) -> GraphQLResolveInfo[Any]:
+    def info(self, step: "Step", parent: GraphQLObjectType) -> GraphQLResolveInfo[Any]:
         """The resolve info of a step (its path without list indices: one info per level)."""
         assert step.field is not None  # __typename steps resolve nothing
         return GraphQLResolveInfo(
@@ -116,7 +104,7 @@ class _Run:
         )
 
 
-class _Completion:
+class Completion:
     """Turns the values of one position in the response (across all items) into JSON values:
     `complete` returns the list, or an awaitable of it when `sync` is false."""
 
@@ -127,7 +115,7 @@ class _Completion:
         raise NotImplementedError
 
 
-class _Leaf(_Completion):
+class LeafCompletion(Completion):
     sync = True
 
     def __init__(self, kind: GraphQLScalarType | GraphQLEnumType, non_null: bool) -> None:
@@ -140,18 +128,18 @@ class _Leaf(_Completion):
         for value in values:
             if value is None:
                 if self.non_null:
-                    raise Fallback
+                    raise Fallback(NULL)
                 completed.append(None)
                 continue
             serialized = serialize(value)
             if serialized is None or serialized is Undefined:
-                raise Fallback
+                raise Fallback("a leaf value that does not serialize")
             completed.append(serialized)
         return completed
 
 
-class _List(_Completion):
-    def __init__(self, item: _Completion, non_null: bool) -> None:
+class ListCompletion(Completion):
+    def __init__(self, item: Completion, non_null: bool) -> None:
         self.item = item
         self.non_null = non_null
         self.sync = item.sync
@@ -162,13 +150,13 @@ class _List(_Completion):
         for value in values:
             if value is None:
                 if self.non_null:
-                    raise Fallback
+                    raise Fallback(NULL)
                 lengths.append(-1)
             elif isinstance(value, list):
                 lengths.append(len(value))
                 flat.extend(value)
             else:
-                raise Fallback
+                raise Fallback("a list field answered something else")
         if self.sync:
             return _split(lengths, self.item.complete(run, flat))
         return self._complete_async(run, lengths, flat)
@@ -191,7 +179,7 @@ def _split(lengths: list[int], items: list[Any]) -> list[Any]:
 
 
 @dataclass
-class _Argument:
+class Argument:
     """An argument given by a variable: its value is the variable's coerced value."""
 
     name: str
@@ -201,21 +189,25 @@ class _Argument:
 
 
 @dataclass
-class _Step:
+class Step:
     """One field of an object's selection."""
 
     response_name: str
     field_name: str
     nodes: list[Any]
     field: GraphQLField | None  # None: __typename
-    completion: _Completion | None  # None: __typename
+    completion: Completion | None  # None: __typename
     read: Callable[[Any], Any] | None = None  # a plain attribute
-    resolve: Any = None  # graphql-core's resolver (sync, or async at the root)
+    # the resolver called directly with a strawberry.Info (sync, or async at the root) ...
+    call: DirectCall | None = None
+    definition: Any = None  # ... of this Strawberry field
+    # ... or through Strawberry's own wrapper (extensions, permissions, input objects)
+    resolve: Any = None
     batch: Batch | None = None
     converters: Any = None
     static_args: dict[str, Any] | None = None  # arguments without variables, coerced once
     # arguments that are variables; the rest are in static_args (None: no fast path)
-    variable_args: list[_Argument] | None = None
+    variable_args: list[Argument] | None = None
 
     @property
     def sync(self) -> bool:
@@ -230,7 +222,7 @@ class _Step:
             try:
                 return get_argument_values(self.field, self.nodes[0], run.variables)
             except GraphQLError:
-                raise Fallback from None
+                raise Fallback(COERCION) from None
         args = dict(self.static_args or {})
         coerced = run.variables.coerced
         for argument in self.variable_args:  # as graphql-core's coerce_argument
@@ -238,18 +230,18 @@ class _Step:
             if value is Undefined:
                 if argument.default is Undefined:
                     if argument.non_null:
-                        raise Fallback
+                        raise Fallback(COERCION)
                     continue
                 value = argument.default
             elif value is None and argument.non_null:
-                raise Fallback
+                raise Fallback(COERCION)
             args[argument.name] = value
         return args
 
 
-class _Object(_Completion):
+class ObjectCompletion(Completion):
     def __init__(
-        self, kind: GraphQLObjectType, steps: list[_Step], non_null: bool, root: bool
+        self, kind: GraphQLObjectType, steps: list[Step], non_null: bool, root: bool
     ) -> None:
         self.kind = kind
         self.steps = steps
@@ -261,12 +253,12 @@ class _Object(_Completion):
     def complete(self, run: _Run, values: list[Any]) -> Any:
         present = values if self.root else [value for value in values if value is not None]
         if len(present) != len(values) and self.non_null:
-            raise Fallback
+            raise Fallback(NULL)
         is_type_of = self.kind.is_type_of
         if is_type_of is not None:
             for value in present:
                 if is_type_of(value, None) is not True:  # type: ignore[arg-type]  # info unused
-                    raise Fallback
+                    raise Fallback("a value of another type")
         if not self.sync:
             return self._complete_async(run, values, present)
         columns = []
@@ -282,7 +274,7 @@ class _Object(_Completion):
                 kwargs = python_arguments(step.converters, step.arguments(run))
                 raw = list(await step.batch(run.context, present, **kwargs))
                 if len(raw) != len(present):
-                    raise Fallback
+                    raise Fallback("a batch resolver answered a value per source wrongly")
             else:
                 raw = self._values(run, step, present)
                 if self.root:
@@ -294,21 +286,27 @@ class _Object(_Completion):
             columns.append(completed if step.completion.sync else await completed)
         return self._rows(values, present, columns)
 
-    def _values(self, run: _Run, step: _Step, items: list[Any]) -> list[Any]:
+    def _values(self, run: _Run, step: Step, items: list[Any]) -> list[Any]:
         """The raw values of a field that needs no batch: an attribute, the type name, or a
         resolver's answers (awaitables only at the root)."""
         if step.completion is None:
             return [self.kind.name] * len(items)
         if step.read is not None:
             return list(map(step.read, items))
-        info = run.info(step, self.kind)
+        raw_info = run.info(step, self.kind)
         args = step.arguments(run)
-        values = [step.resolve(item, info, **args) for item in items]
+        if step.call is not None:
+            info = make_info(run.plan.strawberry_schema, raw_info, step.definition)
+            kwargs = python_arguments(step.converters, args)
+            call = step.call
+            values = [call(item, info, kwargs) for item in items]
+        else:
+            values = [step.resolve(item, raw_info, **args) for item in items]
         if not self.root and any(map(is_awaitable, values)):
             for value in values:  # never awaited: close them
                 if is_awaitable(value) and hasattr(value, "close"):
                     value.close()
-            raise Fallback
+            raise Fallback("an asynchronous value below the root")
         return values
 
     def _rows(self, values: list[Any], present: list[Any], columns: list[list[Any]]) -> list[Any]:
@@ -321,12 +319,13 @@ class _Object(_Completion):
 
 @dataclass
 class QueryPlan:
-    """A compiled query operation; `run` answers {"data": ...} or raises Fallback."""
+    """A compiled query operation; `run` answers the data or raises Fallback."""
 
+    strawberry_schema: strawberry.Schema
     schema: GraphQLSchema
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDetails]
-    root: _Object
+    root: ObjectCompletion
 
     def __post_init__(self) -> None:
         self.fragment_definitions = {
@@ -356,7 +355,7 @@ class QueryPlan:
                 schema, self.operation.variable_definitions or (), inputs, _MAX_COERCION_ERRORS
             )
             if isinstance(variables, list):
-                raise Fallback
+                raise Fallback(COERCION)
             return variables
         sources: dict[str, VariableValueSource] = {}
         coerced: dict[str, Any] = {}
@@ -365,195 +364,18 @@ class QueryPlan:
             value = inputs.get(name, Undefined)
             if value is Undefined:
                 if isinstance(signature.type, GraphQLNonNull):
-                    raise Fallback
+                    raise Fallback(COERCION)
                 sources[name] = VariableValueSource(signature)
                 continue
             sources[name] = VariableValueSource(signature, value)
             result = coerce_input_value(value, signature.type)
             if result is Undefined:
-                raise Fallback
+                raise Fallback(COERCION)
             coerced[name] = result
         return VariableValues(sources, coerced)
 
-    async def run(
-        self, schema: GraphQLSchema, context: Any, inputs: dict[str, Any] | None
-    ) -> dict[str, Any]:
-        variables = self._variables(schema, inputs or {})
-        run = _Run(schema, self, context, variables)
+    async def run(self, context: Any, inputs: dict[str, Any] | None) -> dict[str, Any]:
+        variables = self._variables(self.schema, inputs or {})
+        run = _Run(self.schema, self, context, variables)
         (data,) = await self.root.complete(run, [None])
-        return {"data": data}
-
-
-def compile_query(
-    schema: GraphQLSchema, document: DocumentNode, operation_name: str | None
-) -> QueryPlan | None:
-    """The plan of a query operation, or None when graphql-core must execute it."""
-    operation = None
-    fragments: dict[str, FragmentDetails] = {}
-    for definition in document.definitions:
-        if isinstance(definition, FragmentDefinitionNode):
-            fragments[definition.name.value] = FragmentDetails(definition)
-        elif isinstance(definition, OperationDefinitionNode) and (
-            operation_name is None
-            or (definition.name is not None and definition.name.value == operation_name)
-        ):
-            if operation is not None:
-                return None
-            operation = definition
-    if operation is None or operation.operation is not OperationType.QUERY:
-        return None
-    # directives make what is collected depend on variables (and @defer/@stream on
-    # incremental delivery)
-    if _contains(operation, DirectiveNode) or any(
-        _contains(fragment.definition, DirectiveNode) for fragment in fragments.values()
-    ):
-        return None
-    query_type = schema.query_type
-    if query_type is None:
-        return None
-    compiler = _Compiler(schema, operation, fragments)
-    collected = collect_fields(schema, fragments, _NO_VARIABLES, query_type, operation)
-    steps = compiler.steps(query_type, collected.grouped_field_set, root=True)
-    if steps is None:
-        return None
-    return QueryPlan(schema, operation, fragments, _Object(query_type, steps, True, root=True))
-
-
-def _contains(node: Node, kind: type[Node], selections: bool = True) -> bool:
-    """Whether a node of `kind` appears below `node` (below its selection set too, unless
-    `selections` is false)."""
-    for key in node.keys:
-        if key == "selection_set" and not selections:
-            continue
-        value = getattr(node, key, None)
-        for child in value if isinstance(value, tuple | list) else (value,):
-            if isinstance(child, kind):
-                return True
-            if isinstance(child, Node) and _contains(child, kind, selections):
-                return True
-    return False
-
-
-class _Compiler:
-    def __init__(
-        self,
-        schema: GraphQLSchema,
-        operation: OperationDefinitionNode,
-        fragments: dict[str, FragmentDetails],
-    ) -> None:
-        self.schema = schema
-        self.operation = operation
-        self.fragments = fragments
-
-    def steps(
-        self, parent: GraphQLObjectType, grouped: dict[str, list[FieldDetails]], root: bool
-    ) -> list[_Step] | None:
-        steps = []
-        for response_name, details in grouped.items():
-            step = self._step(parent, response_name, details, root)
-            if step is None:
-                return None
-            steps.append(step)
-        return steps
-
-    def _step(
-        self,
-        parent: GraphQLObjectType,
-        response_name: str,
-        details: list[FieldDetails],
-        root: bool,
-    ) -> _Step | None:
-        node = details[0].node
-        name = node.name.value
-        nodes = [detail.node for detail in details]
-        if name == "__typename":
-            return _Step(response_name, name, nodes, None, None)
-        field = parent.fields.get(name)
-        if field is None:  # introspection (__schema, __type)
-            return None
-        completion = self._completion(field.type, details)
-        if completion is None:
-            return None
-        step = _Step(response_name, name, nodes, field, completion)
-        if not _uses_variables(node):
-            try:
-                step.static_args = get_argument_values(field, node, _NO_VARIABLES)
-            except GraphQLError:
-                return None
-        else:
-            _plan_variable_arguments(step, field, node)
-        attribute = plain_attribute(field)
-        if attribute is not None:
-            step.read = attrgetter(attribute)
-            return step
-        definition = field_definition(field)
-        if definition is None or definition.base_resolver is None:
-            return None
-        resolver = definition.base_resolver
-        batch = definition.metadata.get(BATCH)
-        if batch is not None and not root:
-            if definition.extensions or definition.permission_classes:
-                return None  # they run in Strawberry's wrapper, which a batch call skips
-            step.converters = argument_converters(field)
-            if step.converters is None:
-                return None
-            step.batch = batch
-            return step
-        if resolver.is_async and not root:
-            return None
-        step.resolve = field.resolve
-        return step
-
-    def _completion(self, kind: GraphQLOutputType, details: list[FieldDetails]) -> Any:
-        non_null = isinstance(kind, GraphQLNonNull)
-        if isinstance(kind, GraphQLNonNull):
-            kind = kind.of_type
-        if isinstance(kind, GraphQLScalarType | GraphQLEnumType):
-            return _Leaf(kind, non_null)
-        if isinstance(kind, GraphQLList):
-            item = self._completion(kind.of_type, details)
-            return None if item is None else _List(item, non_null)
-        if isinstance(kind, GraphQLObjectType):
-            grouped = collect_subfields(
-                self.schema, self.fragments, _NO_VARIABLES, self.operation, kind, details
-            ).grouped_field_set
-            steps = self.steps(kind, grouped, root=False)
-            return None if steps is None else _Object(kind, steps, non_null, root=False)
-        return None  # interfaces and unions: graphql-core resolves the runtime type
-
-
-def _plan_variable_arguments(step: _Step, field: GraphQLField, node: FieldNode) -> None:
-    """Where every argument is either free of variables or a bare variable (the common case),
-    the first kind is coerced once and the second taken from the variables per request."""
-    given = {argument.name.value: argument for argument in node.arguments or ()}
-    static: dict[str, Any] = {}
-    variables = []
-    for name, definition in field.args.items():
-        argument = given.get(name)
-        out_name = definition.out_name or name
-        if argument is not None and isinstance(argument.value, VariableNode):
-            default: dict[str, Any] = {}
-            if not is_required_argument(definition):
-                try:
-                    coerce_argument(default, node, name, definition, None, _NO_VARIABLES, None)
-                except (GraphQLError, TypeError):
-                    return
-            non_null = isinstance(definition.type, GraphQLNonNull)
-            variable = argument.value.name.value
-            variables.append(
-                _Argument(out_name, variable, non_null, default.get(out_name, Undefined))
-            )
-        elif argument is not None and _uses_variables(argument):
-            return  # a variable inside a list or object: graphql-core coerces it per request
-        else:
-            try:
-                coerce_argument(static, node, name, definition, argument, _NO_VARIABLES, None)
-            except (GraphQLError, TypeError):
-                return
-    step.static_args = static
-    step.variable_args = variables
-
-
-def _uses_variables(node: Node) -> bool:
-    """Whether the arguments of a field node refer to variables."""
-    return _contains(node, VariableNode, selections=False)
+        return data  # type: ignore[no-any-return]

@@ -1,6 +1,7 @@
 """Compiled queries (app/engine/plans.py): the shapes they cover answer exactly what graphql-core
 answers, errors take graphql-core's path, and the benchmark's queries never fall back."""
 
+from collections import Counter
 from typing import Any
 
 import httpx
@@ -8,8 +9,9 @@ import pytest
 from graphql import parse
 from starlette.applications import Starlette
 
-from app import graphql_http
-from app.engine.plans import compile_query
+from app.engine.compiler import Declined, compile_query
+from app.engine.engine import RESOLVER_ERROR
+from app.engine.plans import COERCION, QueryPlan
 from tests.api.upload_helpers import uploaded
 from tests.conftest import GraphQL
 
@@ -116,7 +118,7 @@ async def answers_both_ways(
     """The body answered with compiled plans, then by graphql-core alone."""
     compiled = await gql.post(query, variables)
     with monkeypatch.context() as patch:
-        patch.setattr(graphql_http, "compile_query", lambda *_: None)
+        patch.setattr(app.state.graphql.engine, "plan", lambda *_: Declined("switched off"))
         app.state.graphql.documents.get.cache_clear()
         plain = await gql.post(query, variables)
     app.state.graphql.documents.get.cache_clear()
@@ -127,15 +129,15 @@ async def test_every_covered_shape_answers_as_graphql_core(
     app: Starlette, gql: GraphQL, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = await seed(gql, client)
-    schema = app.state.graphql._schema
+    schema = app.state.graphql.engine.strawberry_schema
     for query, variables in SHAPES:
-        assert compile_query(schema, parse(query), None) is not None, query
+        assert isinstance(compile_query(schema, parse(query), None), QueryPlan), query
         compiled, plain = await answers_both_ways(
             app, gql, monkeypatch, query, filled(variables, ids)
         )
         assert "errors" not in compiled, (query, compiled)
         assert compiled == plain, query
-    assert app.state.graphql.fallbacks == 0
+    assert app.state.graphql.engine.fallbacks == Counter({"switched off": len(SHAPES)})
 
 
 async def test_benchmark_queries_are_compiled_and_answer_exactly(
@@ -164,11 +166,11 @@ async def test_benchmark_queries_are_compiled_and_answer_exactly(
         (ids["beta"], 1),
         (ids["alpha"], 6),
     ]
-    assert app.state.graphql.fallbacks == 0
+    assert app.state.graphql.engine.fallbacks == Counter()
 
 
 @pytest.mark.parametrize(
-    ("query", "variables", "codes"),
+    ("query", "variables", "codes", "reason"),
     [
         # a batch resolver raises: graphql-core reports it per bot (a non-null field's error
         # nulls the whole page, so only the first is reported)
@@ -176,12 +178,28 @@ async def test_benchmark_queries_are_compiled_and_answer_exactly(
             "{ bots(first: 2) { nodes { name kvEntries(first: 0) { nodes { key } } } } }",
             {},
             ["BAD_USER_INPUT"],
+            RESOLVER_ERROR,
         ),
-        ('{ bots(first: 2) { nodes { kvEntry(key: "") { key } } } }', {}, ["BAD_USER_INPUT"] * 2),
-        ("query($id: ID!) { bot(id: $id) { name } }", {"id": "not-a-uuid"}, ["BAD_USER_INPUT"]),
+        (
+            '{ bots(first: 2) { nodes { kvEntry(key: "") { key } } } }',
+            {},
+            ["BAD_USER_INPUT"] * 2,
+            RESOLVER_ERROR,
+        ),
+        (
+            "query($id: ID!) { bot(id: $id) { name } }",
+            {"id": "not-a-uuid"},
+            ["BAD_USER_INPUT"],
+            RESOLVER_ERROR,
+        ),
         # variables that do not coerce: graphql-core's request error
-        ("query($n: Int) { bots(first: $n) { nodes { id } } }", {"n": "x"}, ["BAD_USER_INPUT"]),
-        ("query($id: ID!) { bot(id: $id) { name } }", {}, ["BAD_USER_INPUT"]),
+        (
+            "query($n: Int) { bots(first: $n) { nodes { id } } }",
+            {"n": "x"},
+            ["BAD_USER_INPUT"],
+            COERCION,
+        ),
+        ("query($id: ID!) { bot(id: $id) { name } }", {}, ["BAD_USER_INPUT"], COERCION),
     ],
 )
 async def test_errors_are_graphql_cores(
@@ -192,12 +210,13 @@ async def test_errors_are_graphql_cores(
     query: str,
     variables: dict[str, Any],
     codes: list[str],
+    reason: str,
 ) -> None:
     await seed(gql, client)
     compiled, plain = await answers_both_ways(app, gql, monkeypatch, query, variables)
     assert compiled == plain
     assert [error["extensions"]["code"] for error in compiled["errors"]] == codes
-    assert app.state.graphql.fallbacks == 1
+    assert app.state.graphql.engine.fallbacks == Counter({reason: 1, "switched off": 1})
 
 
 async def test_a_batch_error_keeps_graphql_cores_paths_and_partial_data(
@@ -216,22 +235,33 @@ async def test_a_batch_error_keeps_graphql_cores_paths_and_partial_data(
 
 
 @pytest.mark.parametrize(
-    "query",
+    ("query", "reason"),
     [
-        "query($on: Boolean!) { bots { nodes { id @include(if: $on) } } }",  # directives
-        "{ __schema { queryType { name } } }",  # introspection
-        'mutation { createBot(input: {name: "x"}) { id } }',  # mutations
-        "query($id: ID!) { node(id: $id) { id } }",  # an interface
-        "{ bots { totalCount } }",  # an asynchronous resolver below the root, without batch
+        ("query($on: Boolean!) { bots { nodes { id @include(if: $on) } } }", "directives"),
+        ("{ __schema { queryType { name } } }", "introspection"),
+        ('mutation { createBot(input: {name: "x"}) { id } }', "a mutation"),
+        ("query($id: ID!) { node(id: $id) { id } }", "an interface or union"),
+        (
+            "{ bots { totalCount } }",
+            "an asynchronous resolver below the root without a batch resolver",
+        ),
     ],
 )
-async def test_other_shapes_are_left_to_graphql_core(app: Starlette, query: str) -> None:
-    assert compile_query(app.state.graphql._schema, parse(query), None) is None
+async def test_other_shapes_are_left_to_graphql_core(
+    app: Starlette, query: str, reason: str
+) -> None:
+    declined = compile_query(app.state.graphql.engine.strawberry_schema, parse(query), None)
+    assert isinstance(declined, Declined)
+    assert declined.reason == reason
 
 
 async def test_the_named_operation_is_the_one_compiled(app: Starlette) -> None:
     document = parse('query A { bots { nodes { id } } } mutation B { deleteBot(id: "x") }')
-    schema = app.state.graphql._schema
-    assert compile_query(schema, document, "A") is not None
-    assert compile_query(schema, document, "B") is None
-    assert compile_query(schema, document, None) is None  # ambiguous: graphql-core says so
+    schema = app.state.graphql.engine.strawberry_schema
+    assert isinstance(compile_query(schema, document, "A"), QueryPlan)
+    declined = compile_query(schema, document, "B")
+    assert isinstance(declined, Declined)
+    assert declined.reason == "a mutation"
+    declined = compile_query(schema, document, None)  # ambiguous: graphql-core says so
+    assert isinstance(declined, Declined)
+    assert declined.reason == "no single operation"
