@@ -131,7 +131,7 @@ async def test_permissions_and_info_hold_on_every_transport(
     headers = {"apollo-require-preflight": "1"}
     async with LifespanManager(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
             ran.clear()
             post = await http.post("/graphql", json={"query": "{ guarded }"})
             get = await http.get("/graphql", params={"query": "{ guarded }"}, headers=headers)
