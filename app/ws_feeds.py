@@ -20,13 +20,14 @@ import json
 import logging
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import aclosing
 from typing import Any
 
 import orjson
 from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.utils.aio import aclosing
+from strawberry.types.execution import ExecutionResult
 
+from app.engine.strawberry_adapter import never_ran
 from app.responses import encode
 from db.broker import SubscriptionOverflowError
 from schema.errors import coded_error
@@ -167,7 +168,7 @@ class Feed:
             results = await start()
             async with aclosing(results):
                 async for result in results:
-                    if isinstance(result, PreExecutionError):  # only ever the first result
+                    if never_ran(result):  # only ever the first result
                         errors = [error.formatted for error in result.errors or ()]
                         await self._broadcast(("error", errors))
                         return

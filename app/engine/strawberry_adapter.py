@@ -4,7 +4,9 @@ The engine runs Strawberry's resolvers itself, so it needs what Strawberry keeps
 the graphql-core schema inside a `strawberry.Schema` (`Schema._schema`), the back-reference
 from each graphql-core type, field and argument to its Strawberry definition (an extensions
 key of `GraphQLCoreConverter`), and the `strawberry.Info` a resolver receives, built the way
-Strawberry builds it (`info_class(_raw_info=..., _field=...)`). tests/engine/test_adapters.py
+Strawberry builds it (`info_class(_raw_info=..., _field=...)`), and the kind of result a
+subscription answers when it never ran (`PreExecutionError`, not exported).
+tests/engine/test_adapters.py
 checks each, so an upgrade that changes one fails there, naming the version.
 """
 
@@ -14,6 +16,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLArgument, GraphQLEnumType, GraphQLField, GraphQLSchema
 from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.execution import PreExecutionError
 from strawberry.types.field import StrawberryField
 
 STRAWBERRY_VERSION = version("strawberry-graphql")
@@ -52,3 +55,9 @@ def make_info(
         _raw_info=raw_info, _field=definition
     )
     return info
+
+
+def never_ran(result: Any) -> bool:
+    """Whether a result of Strawberry's subscribe is the errors of an operation that never
+    ran (parse, validation, variables): the protocol answers those with an `error` message."""
+    return isinstance(result, PreExecutionError)

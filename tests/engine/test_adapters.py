@@ -5,6 +5,7 @@ db/aiosqlite_adapter.py, db/databases_adapter.py)."""
 
 import inspect
 import sqlite3
+from collections.abc import AsyncGenerator
 from contextlib import AsyncExitStack
 from enum import Enum
 from pathlib import Path
@@ -15,6 +16,7 @@ import databases
 import pytest
 import strawberry
 from graphql import (
+    ExecutionResult,
     GraphQLEnumType,
     GraphQLObjectType,
     GraphQLSchema,
@@ -188,3 +190,21 @@ async def test_databases_holds_connections_of_their_own(tmp_path: Path) -> None:
         await database.disconnect()
     unconnected = databases.Database("postgresql://nobody@127.0.0.1:1/none")
     assert databases_adapter.asyncpg_pool(unconnected) is None, message
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def ticks(self) -> AsyncGenerator[int, None]:
+        yield 1
+
+
+async def test_strawberry_says_when_an_operation_never_ran() -> None:
+    schema = strawberry.Schema(query=Query, subscription=Subscription)
+    invalid = await schema.subscribe("subscription { nope }")
+    assert not isinstance(invalid, ExecutionResult), STRAWBERRY
+    assert strawberry_adapter.never_ran(await anext(invalid)), STRAWBERRY  # type: ignore[arg-type]
+    results = await schema.subscribe("subscription { ticks }")
+    first = await anext(results)  # type: ignore[arg-type]
+    assert not strawberry_adapter.never_ran(first), STRAWBERRY
+    assert first.data == {"ticks": 1}, STRAWBERRY
