@@ -8,13 +8,12 @@ stderr and exit code 2, never a traceback.
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from importlib.metadata import version
 
-from app import cli_keys, copy_data
+from app import cli_keys, copy_data, logs
 from app.cli_db import DATABASE_SETTINGS, CommandError, migrated
 from app.cli_serve import serve
 from app.settings import add_flags, load_settings
@@ -149,8 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = None
         if command.settings:
             settings = load_settings(flags=vars(args))
-            logging.basicConfig(level=settings.log_level.upper().replace("TRACE", "DEBUG"))
-            logging.getLogger("databases").setLevel(logging.WARNING)
+            logs.configure(settings.log_level, settings.log_format)
         return command.run(args, settings)
     except (SettingsError, MigrationError, CommandError, CopyError) as error:
         print(f"boternity-graphql: error: {error}", file=sys.stderr)

@@ -23,6 +23,7 @@ DATABASE_SETTINGS = (
     "busy_timeout_ms",
     "postgres_pool_size",
     "log_level",
+    "log_format",
 )
 
 

@@ -40,6 +40,8 @@ def serve(args: argparse.Namespace, settings: Settings) -> int:
         loop="uvloop",
         http="httptools",
         server_header=False,
+        access_log=False,  # app/access.py logs each request (uvicorn's line shows query strings)
+        log_config=None,  # app/logs.py configured logging
     )
     uvicorn.Server(config).run(sockets=[listener])
     return 0

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from app import csrf, graphiql
+from app.access import note_codes, note_operations
 from app.auth import Authenticator, Principal
 from app.authorization import HTTP_GET, HTTP_POST, Allowances, authorize
 from app.documents import DocumentCache, Prepared
@@ -86,6 +87,7 @@ class GraphQLHTTP:
         try:
             return await self._answer(request, media)
         except RequestError as error:
+            note_codes(request.scope, [error.code])
             return error_response(media, error)
         except ClientDisconnect:  # nobody is listening any more: nothing to log
             return error_response(media, RequestError(400, "the client went away"))
@@ -185,6 +187,7 @@ class GraphQLHTTP:
         planned = [self._plan(principal, operation, allowed) for operation in operations]
         self.documents.check_budget(sum(plan.cost for plan in planned))  # a batch as a whole
         results = [await self._run(request, plan) for plan in planned]
+        note_operations(request.scope, planned, [payload for payload, _ in results])
         if batched:
             return graphql_response(media, [payload for payload, _ in results])
         payload, executed = results[0]

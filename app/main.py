@@ -11,11 +11,13 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app import graphiql, home
+from app.access import Access
 from app.auth import Authenticator
 from app.downloads import FileServing
 from app.graphql_http import GraphQLHTTP
 from app.health import healthz, readyz
 from app.hosts import HostCheck
+from app.metrics import Metrics
 from app.settings import prepare_data_dir
 from app.websocket import GraphQLWebSocket
 from db import backend
@@ -37,8 +39,15 @@ class App(Starlette):
 
     direct_post: ASGIApp | None = None
     hosts: HostCheck | None = None
+    access: Access | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and self.access is not None:
+            await self.access(self._dispatch, scope, receive, send)  # request id, log, metrics
+            return
+        await self._dispatch(scope, receive, send)
+
+    async def _dispatch(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.hosts is not None and scope["type"] != "lifespan" and not self.hosts.allows(scope):
             await self.hosts.refuse(scope, receive, send)
             return
@@ -63,6 +72,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     authenticator = Authenticator(db, settings, clock)
     files = FileServing(db, settings, clock, authenticator)
     broker = backend.open_broker(settings, db)
+    metrics = Metrics(settings, db, broker, authenticator)
 
     def make_context(request: HTTPConnection) -> Context:
         return Context(
@@ -87,8 +97,10 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
             await files.start()
             await broker.start()
             await websocket.sockets.start()
+            metrics.start()
             yield
         finally:
+            await metrics.stop()
             await websocket.sockets.close()
             await files.stop()
             await broker.close()  # open subscriptions complete
@@ -110,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
             WebSocketRoute("/graphql", websocket),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
+            Route("/metrics", metrics.endpoint, methods=["GET"]),
             *files.routes,
             *graphiql.routes(settings),
             *home.routes(settings),
@@ -119,6 +132,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     )
     if not middleware:
         app.direct_post = graphql.asgi
+    app.access = Access(metrics)
     app.hosts = HostCheck(settings)
     app.state.db = db
     app.state.graphql = graphql
@@ -127,4 +141,5 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     app.state.websocket = websocket
     app.state.content = files.content
     app.state.files = files
+    app.state.metrics = metrics
     return app

@@ -22,7 +22,7 @@ import asyncio
 import itertools
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AsyncExitStack, asynccontextmanager, closing
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, closing
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +47,25 @@ class StatementCounter:
 
     def __init__(self) -> None:
         self.count = 0
+
+
+class WriteQueue:
+    """Write transactions waiting for their turn (the write lock, or a pool connection); the
+    depth is read by the metrics (boternity_write_queue_depth)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+
+    @asynccontextmanager
+    async def turn(self, gate: AbstractAsyncContextManager[Any]) -> AsyncIterator[Any]:
+        """Enter `gate`, counted as waiting until it is entered."""
+        async with AsyncExitStack() as stack:
+            self.depth += 1
+            try:
+                entered = await stack.enter_async_context(gate)
+            finally:
+                self.depth -= 1
+            yield entered
 
 
 class Conn:
@@ -171,6 +190,7 @@ class Database:
         self.url = url
         self.path = sqlite_path(url)
         self.counter = StatementCounter()
+        self.write_queue = WriteQueue()
         self._readers_wanted = max(1, readers)
         self._databases = databases.Database(
             url,
@@ -238,7 +258,7 @@ class Database:
         back to its savepoint and leaves the others alone.
         """
         writer = self._writer_conn()
-        async with self._write_lock:
+        async with self.write_queue.turn(self._write_lock):
             batch = self._batch
             if batch is None:
                 await complete_statement(writer.in_thread("BEGIN IMMEDIATE"))

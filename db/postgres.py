@@ -32,6 +32,7 @@ from db.connection import (
     Row,
     StatementCounter,
     WriteConn,
+    WriteQueue,
     complete_statement,
     run_callbacks,
 )
@@ -149,6 +150,7 @@ class PostgresDatabase(Database):
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
         self.counter = StatementCounter()
+        self.write_queue = WriteQueue()
         self._databases = databases.Database(
             url,
             min_size=1,
@@ -200,7 +202,7 @@ class PostgresDatabase(Database):
     @asynccontextmanager
     async def write(self) -> AsyncIterator[WriteConn]:
         """One write transaction on one pool connection: it commits whole or changes nothing."""
-        async with self.pool.acquire() as raw:
+        async with self.write_queue.turn(self.pool.acquire()) as raw:
             conn = PostgresWriteConn(raw, self.counter)
             try:
                 await complete_statement(conn.execute("BEGIN"))

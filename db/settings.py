@@ -29,6 +29,26 @@ class Settings:
             choices=("critical", "error", "warning", "info", "debug", "trace"),
         ),
     )
+    log_format: str = field(
+        default="text",
+        metadata=_doc(
+            "Log lines as text or json (one object per line); each names its request id.",
+            choices=("text", "json"),
+        ),
+    )
+    metrics_token: str = field(
+        default="",
+        metadata=_doc(
+            "A bearer token that may read /metrics without an API key (empty: API keys only)."
+        ),
+    )
+    metrics_max_operation_names: int = field(
+        default=100,
+        metadata=_doc(
+            "Distinct operation names with their own duration series in /metrics; later ones"
+            " count as (other)."
+        ),
+    )
     auth: str = field(
         default="required",
         metadata=_doc(
