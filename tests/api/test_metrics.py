@@ -114,7 +114,7 @@ async def test_metrics_need_a_key_of_any_scope_or_the_metrics_token(secured: Sta
             conn, id=new_id(), name="r", scope="read", secret=secret, now="2026-01-01T00:00:00Z"
         )
     transport = httpx.ASGITransport(app=secured)
-    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         for headers in ({}, {"Authorization": "Bearer scraper-tokenx"}):
             refused = await client.get("/metrics", headers=headers)
             assert refused.status_code == 401
