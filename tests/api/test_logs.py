@@ -76,7 +76,11 @@ async def test_json_logs_with_request_ids_one_access_line_each_and_no_secrets(
         malformed = await client.get("/healthz", headers={"X-Request-ID": "no spaces allowed"})
         generated = malformed.headers["x-request-id"]
         assert re.fullmatch(r"[0-9a-f]{16}", generated)
-        refused = await client.post("/graphql", content=b"{", headers={"X-Request-ID": "bad-1"})
+        refused = await client.post(
+            "/graphql",
+            content=b"{",
+            headers={"X-Request-ID": "bad-1", "Content-Type": "application/json"},
+        )
         assert refused.status_code == 400
     log = server.log.read_text()
     for secret in (key, SECRET_VALUE, signature):
