@@ -9,13 +9,12 @@ result, is a GraphQL response in the media type the client accepts (app/response
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 
 import strawberry
-from graphql import ExecutionResult
+from graphql import ExecutionResult, get_operation_ast
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -35,7 +34,7 @@ from app.responses import (
     negotiate,
     result_status,
 )
-from app.uploads import serve_multipart
+from app.uploads import Placements, check_placements, serve_multipart
 from app.variables import check_variables_size
 from db.codec import load_json
 from db.errors import PayloadTooLargeError, UnauthenticatedError
@@ -109,7 +108,13 @@ class GraphQLHTTP:
         if kind == "multipart/form-data":
             _check_csrf(request)
             principal = await self._authenticate(request)
-            run = partial(self._respond, request, media, principal, allowed=HTTP_POST)
+            respond = self._respond
+
+            def run(
+                operations: list[Any], batched: bool, placed: Placements
+            ) -> Awaitable[Response]:
+                return respond(request, media, principal, operations, batched, HTTP_POST, placed)
+
             return await serve_multipart(request, self._settings, run)
         principal = await self._authenticate(request)
         operations, batched = await self._post_operations(request)
@@ -182,9 +187,14 @@ class GraphQLHTTP:
         operations: list[Any],
         batched: bool,
         allowed: Allowances,
+        placements: Placements | None = None,
     ) -> Response:
         # Every operation is checked (shape, document, kind, scope) before any of them runs.
-        planned = [self._plan(principal, operation, allowed) for operation in operations]
+        placed = placements or {}
+        planned = [
+            self._plan(principal, operation, allowed, placed.get(index, []))
+            for index, operation in enumerate(operations)
+        ]
         self.documents.check_budget(sum(plan.cost for plan in planned))  # a batch as a whole
         results = [await self._run(request, plan) for plan in planned]
         note_operations(request.scope, planned, [payload for payload, _ in results])
@@ -193,7 +203,13 @@ class GraphQLHTTP:
         payload, executed = results[0]
         return graphql_response(media, payload, result_status(media, executed))
 
-    def _plan(self, principal: Principal, operation: Any, allowed: Allowances) -> _Plan:
+    def _plan(
+        self,
+        principal: Principal,
+        operation: Any,
+        allowed: Allowances,
+        uploads: list[tuple[str, list[str]]],
+    ) -> _Plan:
         if not isinstance(operation, dict):
             raise RequestError(400, _NOT_AN_OPERATION)
         query = operation.get("query")
@@ -212,6 +228,10 @@ class GraphQLHTTP:
         if prepared.document is None:
             return _Plan(prepared, variables, name)
         authorize(principal, prepared, name, allowed)
+        if uploads:
+            selected = get_operation_ast(prepared.document, name)
+            assert selected is not None  # authorize found it
+            check_placements(self._schema, selected, uploads)
         if name not in prepared.plans:
             prepared.plans[name] = self.engine.plan(prepared.document, name)
         cost = self.documents.operation_cost(prepared, name, variables)

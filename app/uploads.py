@@ -12,14 +12,24 @@ files are removed when it ends, whatever happened.
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from graphql import (
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    get_nullable_type,
+    type_from_ast,
+)
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 from starlette.responses import Response
 
-from app.responses import RequestError
+from app.responses import GraphQLRequestError, RequestError
 from db.codec import load_json
 from db.content import ContentStore, ContentWriter, StagedFile
 from db.errors import PayloadTooLargeError, StorageError
@@ -33,7 +43,9 @@ FIELDS_LIMIT = 1024 * 1024
 DRAIN_LIMIT = 128 * 1024 * 1024
 _FIELDS = ("operations", "map")
 
-Run = Callable[[list[Any], bool], Awaitable[Response]]
+# where each file went, by operation index: (the map path, its keys from "variables" on)
+Placements = dict[int, list[tuple[str, list[str]]]]
+Run = Callable[[list[Any], bool, Placements], Awaitable[Response]]
 
 
 def _too_large(message: str) -> RequestError:
@@ -47,7 +59,7 @@ async def serve_multipart(request: Request, settings: Settings, run: Run) -> Res
     receiver = _Receiver(request, request.app.state.content, settings)
     try:
         try:
-            operations, batched = await receiver.receive()
+            operations, batched, placements = await receiver.receive()
         except RequestError as refused:
             if not await receiver.drain():
                 refused.headers = {**(refused.headers or {}), "Connection": "close"}
@@ -58,7 +70,7 @@ async def serve_multipart(request: Request, settings: Settings, run: Run) -> Res
             if not await receiver.drain():
                 unwritable.headers = {"Connection": "close"}
             raise unwritable from None
-        return await run(operations, batched)
+        return await run(operations, batched, placements)
     finally:
         receiver.cleanup()
 
@@ -85,7 +97,7 @@ class _Receiver:
         self._header = [b"", b""]
         self._ended = False
 
-    async def receive(self) -> tuple[list[Any], bool]:
+    async def receive(self) -> tuple[list[Any], bool, Placements]:
         _, options = parse_options_header(self._request.headers.get("content-type"))
         boundary = options.get(b"boundary")
         if not boundary:
@@ -183,7 +195,7 @@ class _Receiver:
     def _on_end(self) -> None:
         self._ended = True
 
-    async def _operations(self) -> tuple[list[Any], bool]:
+    async def _operations(self) -> tuple[list[Any], bool, Placements]:
         if self._map is None:
             raise RequestError(400, "the multipart body needs the operations and map fields")
         missing = sorted(set(self._map) - set(self._writers))
@@ -194,11 +206,13 @@ class _Receiver:
         operations = payload if batched else [payload]
         if not operations or len(operations) > self._settings.max_batch:
             raise RequestError(400, f"a batch holds 1 to {self._settings.max_batch} operations")
+        placements: Placements = {}
         for name, writer in self._writers.items():
             staged = await asyncio.to_thread(writer.finish)
             for path in self._map[name]:
-                _place(operations, path, staged, batched)
-        return operations, batched
+                index, keys = _place(operations, path, staged, batched)
+                placements.setdefault(index, []).append((path, keys))
+        return operations, batched, placements
 
 
 def _parse_json(raw: bytearray, what: str) -> Any:
@@ -222,8 +236,11 @@ def _parse_map(raw: bytearray, max_files: int) -> dict[str, list[str]]:
     return found
 
 
-def _place(operations: list[Any], path: str, staged: StagedFile, batched: bool) -> None:
-    """Put a staged file where a map path points, inside an operation's variables."""
+def _place(
+    operations: list[Any], path: str, staged: StagedFile, batched: bool
+) -> tuple[int, list[str]]:
+    """Put a staged file where a map path points, inside an operation's variables: the
+    operation's index and the path's keys from "variables" on."""
     keys = path.split(".")
     index = keys.pop(0) if batched else "0"
     if not index.isdigit() or int(index) >= len(operations) or keys[:1] != ["variables"]:
@@ -239,6 +256,41 @@ def _place(operations: list[Any], path: str, staged: StagedFile, batched: bool) 
         node[int(keys[-1])] = staged
     else:
         raise RequestError(400, f"the map path '{path}' does not name a variable")
+    return int(index), keys
+
+
+def check_placements(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, placed: list[tuple[str, list[str]]]
+) -> None:
+    """Each file must go where the operation's variable types expect an Upload; elsewhere (a
+    JSON value, a String) it is BAD_USER_INPUT naming the variable, before anything runs."""
+    declared = {
+        each.variable.name.value: each.type for each in operation.variable_definitions or ()
+    }
+    for path, keys in placed:
+        if len(keys) < 2 or keys[1] not in declared:
+            continue  # not a variable of this operation: graphql-core ignores it
+        variable_type = type_from_ast(schema, declared[keys[1]])
+        kind: Any = variable_type
+        for key in keys[2:]:
+            kind = _field_type(kind, key)
+        named = get_nullable_type(kind) if kind is not None else None
+        if not (isinstance(named, GraphQLScalarType) and named.name == "Upload"):
+            raise GraphQLRequestError(
+                f"the variable ${keys[1]} is {variable_type}, not Upload: the file mapped to "
+                f"'{path}' cannot go there"
+            )
+
+
+def _field_type(kind: GraphQLInputType | None, key: str) -> GraphQLInputType | None:
+    """The type at `key` inside an input type (a list index, an input field), or None."""
+    nullable = get_nullable_type(kind) if kind is not None else None
+    if isinstance(nullable, GraphQLList) and key.isdigit():
+        return cast("GraphQLInputType", nullable.of_type)
+    if isinstance(nullable, GraphQLInputObjectType) and key in nullable.fields:
+        field_type: GraphQLInputType = nullable.fields[key].type
+        return field_type
+    return None
 
 
 def _step(node: Any, key: str, path: str) -> Any:

@@ -280,3 +280,68 @@ async def test_restart_clears_temp_files_and_content_no_version_names_once_past_
     async with LifespanManager(app):
         assert await app.state.files.sweeping == 1
         assert stored(data_dir) == sorted([*kept, *young])
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "path", "message"),
+    [
+        (
+            'mutation($b: ID!, $value: JSON) { setKv(botId: $b, key: "k", value: $value) { key } }',
+            {"value": None},
+            "variables.value",
+            "the variable $value is JSON, not Upload: the file mapped to 'variables.value' "
+            "cannot go there",
+        ),
+        (
+            "mutation($input: LogMemoryAuditInput!) { logMemoryAudit(input: $input) { id } }",
+            {"input": {"botId": "<bot>", "action": "ADD", "details": None}},
+            "variables.input.details",
+            "the variable $input is LogMemoryAuditInput!, not Upload: the file mapped to "
+            "'variables.input.details' cannot go there",
+        ),
+        (
+            "mutation($input: SaveBuilderDraftInput!) "
+            "{ saveBuilderDraft(input: $input) { revision } }",
+            {"input": {"sessionId": "<bot>", "state": None}},
+            "variables.input.state",
+            "the variable $input is SaveBuilderDraftInput!, not Upload: the file mapped to "
+            "'variables.input.state' cannot go there",
+        ),
+        (
+            'mutation($b: ID!, $value: JSON) { setKv(botId: $b, key: "k", value: $value) { key } }',
+            {"value": {"nested": [None]}},
+            "variables.value.nested.0",
+            "the variable $value is JSON, not Upload: the file mapped to "
+            "'variables.value.nested.0' cannot go there",
+        ),
+    ],
+)
+async def test_upload_where_the_schema_expects_another_type_is_bad_user_input(
+    client: httpx.AsyncClient,
+    gql: GraphQL,
+    bot: str,
+    query: str,
+    variables: dict[str, Any],
+    path: str,
+    message: str,
+) -> None:
+    """Before: INTERNAL_SERVER_ERROR (the staged file reached the JSON scalar)."""
+    filled = orjson.loads(orjson.dumps(variables).replace(b"<bot>", bot.encode()))
+    fields = {
+        "operations": orjson.dumps({"query": query, "variables": {"b": bot, **filled}}).decode(),
+        "map": orjson.dumps({"0": [path]}).decode(),
+    }
+    response = await post_multipart(client, fields, {"0": ("a.txt", b"hello", "text/plain")})
+    assert response.status_code == 200  # application/json: a request error of a GraphQL request
+    assert response.json() == {
+        "errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]
+    }
+    counts = await gql(
+        "query($b: ID!) { bot(id: $b) { kvEntries(first: 1) { totalCount } "
+        "auditLog(first: 1) { totalCount } } builderDrafts(first: 1) { totalCount } }",
+        {"b": bot},
+    )
+    assert counts == {
+        "bot": {"kvEntries": {"totalCount": 0}, "auditLog": {"totalCount": 0}},
+        "builderDrafts": {"totalCount": 0},
+    }
