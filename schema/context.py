@@ -1,5 +1,6 @@
 """The typed per-request context every resolver receives, and the Info alias."""
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,12 +21,25 @@ V = TypeVar("V")
 BatchLoad = Callable[["Context", Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose shared futures survive one awaiter's cancellation.
+
+    graphql-core 3.3 cancels the sibling fields of a field whose error nulls their parent, and
+    cancelling a task cancels the future it awaits: a sibling awaiting a batch future that
+    another field also awaits (the same key, cached) cancelled it for both, and CancelledError
+    escaped a plain read. Each load hands its awaiter a shield of the shared future, so a
+    cancelled awaiter leaves the batch, and its result, to the others."""
+
+    def load(self, key: K) -> "asyncio.Future[V]":
+        return asyncio.shield(super().load(key))
+
+
 @dataclass
 class Context:
     db: Database
     settings: Settings
     clock: Clock
-    _loaders: dict[BatchLoad, DataLoader[Any, Any]] = field(default_factory=dict)
+    _loaders: dict[BatchLoad, SharedLoader[Any, Any]] = field(default_factory=dict)
     # file content and signed download URLs (app/main.py sets them)
     content: ContentStore | None = None
     signer: UrlSigner | None = None
@@ -36,7 +50,7 @@ class Context:
         """The current moment in stored form."""
         return format_timestamp(self.clock())
 
-    def loader(self, batch: BatchLoad) -> DataLoader[Any, Any]:
+    def loader(self, batch: BatchLoad) -> SharedLoader[Any, Any]:
         """The request's DataLoader for this batch function (made on first use)."""
         found = self._loaders.get(batch)
         if found is None:
@@ -44,7 +58,7 @@ class Context:
             async def load(keys: list[Any]) -> list[Any]:
                 return list(await batch(self, keys))
 
-            found = DataLoader(load_fn=load)
+            found = SharedLoader(load_fn=load)
             self._loaders[batch] = found
         return found
 
