@@ -114,7 +114,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
         finally:
             sockets.leave(self)
             if self.outbox is not None:
-                self.outbox.close()
+                await self.outbox.close()
 
     async def close(self, code: int, reason: str) -> None:
         """Close the socket (nothing more is read from it)."""

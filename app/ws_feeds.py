@@ -20,7 +20,7 @@ import json
 import logging
 from collections import deque
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from typing import Any
 
 import orjson
@@ -87,9 +87,12 @@ class Outbox:
         except WebSocketDisconnected:
             return  # the socket is gone: its operations are being cleaned up
 
-    def close(self) -> None:
+    async def close(self) -> None:
+        """Stop sending (the socket is closing) and wait for the writer to end."""
         if self._task is not None:
             self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
 
 
 class Member:

@@ -49,6 +49,12 @@ class Client:
         return self.received
 
 
+async def close_outboxes(*clients: Client) -> None:
+    """As a socket does when it closes: its writer task ends."""
+    for client in clients:
+        await client.outbox.close()
+
+
 def test_selection_key_ignores_variable_order_only() -> None:
     assert selection_key("q", None, {"a": 1, "b": 2}) == selection_key("q", None, {"b": 2, "a": 1})
     assert selection_key("q", None, None) == selection_key("q", None, {})
@@ -71,6 +77,7 @@ async def test_subscribers_of_one_selection_share_one_run() -> None:
     assert feeds.members == 1  # the finished feed's subscribers were let go
     assert received == [[("next", {"data": {"n": 1}}), ("complete", None)]] * len(clients)
     alone.leave()
+    await close_outboxes(*clients)
 
 
 async def test_a_subscriber_whose_socket_is_stalled_is_ended_alone() -> None:
@@ -94,6 +101,7 @@ async def test_a_subscriber_whose_socket_is_stalled_is_ended_alone() -> None:
     assert overflow[5] == ("complete", None)
     assert stalled.member.finished.done()
     reader.member.leave()
+    await close_outboxes(reader, stalled)
 
 
 async def test_a_subscriber_that_leaves_gets_nothing_more() -> None:
@@ -111,6 +119,7 @@ async def test_a_subscriber_that_leaves_gets_nothing_more() -> None:
     await staying.wait(3)
     assert leaving.received == [("next", {"data": {"n": 1}})]
     staying.member.leave()
+    await close_outboxes(staying, leaving)
 
 
 async def test_the_last_subscriber_to_leave_ends_the_run() -> None:
@@ -125,3 +134,4 @@ async def test_the_last_subscriber_to_leave_ends_the_run() -> None:
     await asyncio.sleep(0)
     assert source.started == 2
     again.member.leave()
+    await close_outboxes(first, second, again)
