@@ -127,9 +127,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _add_commands(parser: argparse.ArgumentParser, commands: Sequence[Command], dest: str) -> None:
-    group = parser.add_subparsers(
-        dest=dest, required=True, metavar="{" + ",".join(command.name for command in commands) + "}"
-    )
+    group = parser.add_subparsers(dest=dest, required=True)
     for command in commands:
         sub = group.add_parser(command.name, help=command.help, description=command.help)
         if command.subcommands:
