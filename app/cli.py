@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from importlib.metadata import version
 
-from app import cli_keys, copy_data, logs
+from app import backup, cli_keys, copy_data, logs
 from app.cli_db import DATABASE_SETTINGS, CommandError, migrated
 from app.cli_serve import serve
 from app.settings import add_flags, load_settings
@@ -105,6 +105,26 @@ COMMANDS: tuple[Command, ...] = (
                 cli_keys.add_revoke_arguments,
             ),
         ),
+    ),
+    Command(
+        "backup",
+        "Back up the database and its file content while the server runs.",
+        _with_settings(backup.backup),
+        (*DATABASE_SETTINGS, "content_grace_seconds"),
+        backup.add_backup_arguments,
+    ),
+    Command(
+        "restore",
+        "Restore a backup into an empty data dir.",
+        _with_settings(backup.restore),
+        DATABASE_SETTINGS,
+        backup.add_restore_arguments,
+    ),
+    Command(
+        "verify",
+        "Check the database and every file's content; exit 1 with a list when one fails.",
+        _with_settings(backup.verify),
+        (*DATABASE_SETTINGS, "content_grace_seconds"),
     ),
     Command(
         "copy-data",

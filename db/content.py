@@ -98,6 +98,10 @@ class ContentWriter:
 
 
 class ContentStore:
+    # held (kept fresh) by a running `boternity-graphql backup` (db/backup.py)
+    BACKUP_LOCK = "backup.lock"
+    BACKUP_LOCK_FRESH_S = 600
+
     def __init__(self, data_dir: Path, grace_seconds: int = 3600) -> None:
         self.root = data_dir / "content"
         self.tmp = data_dir / "tmp"
@@ -165,7 +169,8 @@ class ContentStore:
         self._doomed |= gone
 
         def remove_still_doomed() -> None:
-            self.remove(gone & self._doomed)
+            if not self.backup_running():  # else the sweep removes it once the backup is done
+                self.remove(gone & self._doomed)
             self._doomed -= gone
 
         conn.after_commit(remove_still_doomed)
@@ -194,6 +199,14 @@ class ContentStore:
         except FileNotFoundError:
             return None
         return StoredContent(os.fstat(handle.fileno()).st_size, _read(handle))
+
+    def backup_running(self) -> bool:
+        """Whether a backup holds a fresh lock: it may be copying content a delete drops."""
+        try:
+            held = (self.root / self.BACKUP_LOCK).stat().st_mtime
+        except FileNotFoundError:
+            return False
+        return held > time.time() - self.BACKUP_LOCK_FRESH_S
 
     def remove(self, hashes: Iterable[str]) -> None:
         for sha256 in hashes:

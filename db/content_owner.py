@@ -14,6 +14,8 @@ is the typo case again, and it is refused.
 
 import json
 import os
+import sqlite3
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +85,21 @@ async def claim(conn: Conn, store: ContentStore, database: Path) -> None:
             "none (another database's content?); refusing to start, nothing was deleted"
         )
     write_owner(store, mine)
+
+
+def check_owner(store: ContentStore, database: Path) -> None:
+    """Without a server: OwnerError when the store's recorded owner is not this SQLite
+    database (the commands that read or copy the deployment: backup, verify)."""
+    recorded = read_owner(store)
+    if recorded is None:
+        return
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as conn:
+        row = conn.execute(GET_IDENTITY).fetchone()
+    if row is None or row[0] != recorded.identity:
+        raise OwnerError(
+            f"the content store {store.root} belongs to the database {recorded.database}, "
+            f"not to {database}; nothing was done"
+        )
 
 
 def _holds_content(store: ContentStore) -> bool:

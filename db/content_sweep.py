@@ -33,6 +33,10 @@ async def sweep(db: Database, store: ContentStore, now: Callable[[], float] = ti
         if not aged:
             continue
         async with db.write() as conn:
+            # checked under the write lock: a backup that starts later snapshots this state
+            if store.backup_running():
+                log.info("content sweep stopped: a backup is running (the next start sweeps)")
+                return removed
             high = folder[0] + chr(ord(folder[1]) + 1)
             rows = await conn.fetch_all(NAMED_IN_RANGE, {"low": folder, "high": high})
             unnamed = sorted(set(aged) - {row["sha256"] for row in rows})
