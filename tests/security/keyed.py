@@ -66,9 +66,11 @@ def create_key(data_dir: Path, scope: str) -> str:
 
 
 @asynccontextmanager
-async def keyed_server(tmp_path: Path) -> AsyncIterator[KeyedServer]:
+async def keyed_server(
+    tmp_path: Path, env: dict[str, str] | None = None
+) -> AsyncIterator[KeyedServer]:
     data_dir = tmp_path / "data"
     cli(data_dir, "migrate")
     keys = {scope: create_key(data_dir, scope) for scope in SCOPES}
-    async with running_server(data_dir, {"BOTERNITY_AUTH": "required"}) as url:
+    async with running_server(data_dir, {"BOTERNITY_AUTH": "required", **(env or {})}) as url:
         yield KeyedServer(url, data_dir, keys)
