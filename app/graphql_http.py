@@ -9,7 +9,7 @@ result, is a GraphQL response in the media type the client accepts (app/response
 """
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +36,12 @@ from app.responses import (
 )
 from app.uploads import Placements, check_placements, serve_multipart
 from app.variables import check_variables_size
+from db.budget import ReadBudget, reading
 from db.codec import load_json
 from db.errors import PayloadTooLargeError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
-from schema.errors import BAD_USER_INPUT, INTERNAL, MASKED_MESSAGE, format_error
+from schema.errors import BAD_USER_INPUT, INTERNAL, MASKED_MESSAGE, coded_error, format_error
 
 logger = logging.getLogger("boternity.graphql")
 _JSON_TYPES = ("application/json", "application/graphql-response+json")
@@ -196,7 +197,9 @@ class GraphQLHTTP:
             for index, operation in enumerate(operations)
         ]
         self.documents.check_budget(sum(plan.cost for plan in planned))  # a batch as a whole
-        results = [await self._run(request, plan) for plan in planned]
+        budget = ReadBudget(self._settings.max_response_bytes)  # the whole request's (db/budget.py)
+        with reading(budget):
+            results = [await self._run(request, plan, budget) for plan in planned]
         note_operations(request.scope, planned, [payload for payload, _ in results])
         if batched:
             return graphql_response(media, [payload for payload, _ in results])
@@ -237,19 +240,45 @@ class GraphQLHTTP:
         cost = self.documents.operation_cost(prepared, name, variables)
         return _Plan(prepared, variables, name, prepared.plans[name], cost)
 
-    async def _run(self, request: Request, plan: _Plan) -> tuple[dict[str, Any], bool]:
+    async def _run(
+        self, request: Request, plan: _Plan, budget: ReadBudget
+    ) -> tuple[dict[str, Any], bool]:
         """The operation's result, and whether it executed (its variables coerced)."""
         if plan.prepared.document is None:
             return {"errors": plan.prepared.errors}, False
         assert plan.compiled is not None  # planned with the document
+        contexts: list[Context] = []
+        spent = budget.used
+
+        def make_context() -> Context:
+            if contexts and not budget.exceeded:  # a rerun: the abandoned run's reads are
+                budget.used = spent  # not in the response
+            contexts.append(self._make_context(request))
+            return contexts[-1]
+
         result = await self.engine.execute(
-            plan.prepared.document,
-            plan.compiled,
-            lambda: self._make_context(request),
-            plan.variables,
-            plan.name,
+            plan.prepared.document, plan.compiled, make_context, plan.variables, plan.name
         )
+        if budget.exceeded:  # the reads stopped there: no partial response past the budget
+            return _over_budget(budget, contexts, result.errors or []), True
         return _payload(result)
+
+
+def _over_budget(
+    budget: ReadBudget, contexts: list[Context], raised: Sequence[BaseException]
+) -> dict[str, Any]:
+    """The answer of an operation stopped by the response budget. What its stopped reads held
+    is let go at once rather than by the cycle collector (hundreds of MB under repeated
+    attacks): errors drop their tracebacks (their frames hold the rows read, and graphql-core
+    keeps its errors where those frames see them), contexts their DataLoaders."""
+    for context in contexts:
+        context.forget_loaded()
+    for each in raised:
+        for link in (each, each.__cause__, each.__context__, getattr(each, "original_error", None)):
+            if link is not None:
+                link.__traceback__ = None
+    error = budget.error()
+    return {"errors": [coded_error(error.message, error.code)], "data": None}
 
 
 def _payload(result: ExecutionResult) -> tuple[dict[str, Any], bool]:

@@ -111,9 +111,10 @@ def load_json(text: str | bytes) -> Any:
     return json.loads(text, parse_constant=_refuse_constant, parse_float=json_float)
 
 
-_LONG_DIGITS = re.compile(r"[0-9]{19}|[eE][-+]?[0-9]{3}")
+# a digit, then 18 more or a 3-digit exponent (starting at digits only: fast on long texts)
+_LONG_DIGITS = re.compile(r"[0-9](?:[0-9]{18}|[eE][-+]?[0-9]{3})")
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_LONG_DIGITS_BYTES = re.compile(rb"[0-9]{19}|[eE][-+]?[0-9]{3}")
+_LONG_DIGITS_BYTES = re.compile(rb"[0-9](?:[0-9]{18}|[eE][-+]?[0-9]{3})")
 _NONZERO_MANTISSA = re.compile(r"[1-9][0-9]*(\.[0-9]*)?|[0-9]*\.[0-9]*[1-9]")
 
 

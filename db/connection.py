@@ -29,6 +29,7 @@ from typing import Any, Protocol
 import aiosqlite
 import databases
 
+from db import budget as budgets
 from db.aiosqlite_adapter import driver_connection
 from db.databases_adapter import hold_connection
 from db.errors import SettingsError
@@ -81,7 +82,11 @@ class Conn:
 
     async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
         self._counter.count += 1
-        rows: list[Row] = self._sqlite.execute(sql, params or {}).fetchall()
+        cursor = self._sqlite.execute(sql, params or {})
+        budget = budgets.current()
+        rows: list[Row] = (
+            cursor.fetchall() if budget is None else budgets.fetch_charged(cursor, budget)
+        )
         return rows
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:

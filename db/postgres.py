@@ -25,6 +25,7 @@ from typing import Any
 import asyncpg
 import databases
 
+from db import budget as budgets
 from db.connection import (
     Conn,
     Database,
@@ -69,6 +70,14 @@ def _collisions() -> Iterator[None]:
         ) from error
 
 
+def _charge(rows: list[Row]) -> None:
+    """Charge the request's response budget (db/budget.py). asyncpg hands over a statement's
+    rows at once, so the budget stops the request at the first statement past it."""
+    budget = budgets.current()
+    if budget is not None and rows:
+        budget.charge_rows(rows, budgets.sized_columns(rows[0].keys()))  # type: ignore[attr-defined]
+
+
 class PostgresConn(Conn):
     """Statements on the pool (reads) or on one held connection (PostgresWriteConn)."""
 
@@ -83,6 +92,7 @@ class PostgresConn(Conn):
         self._counter.count += 1
         with _collisions():
             rows: list[Row] = await self._target.fetch(query, *args)
+        _charge(rows)
         return rows
 
     async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
@@ -90,6 +100,8 @@ class PostgresConn(Conn):
         self._counter.count += 1
         with _collisions():
             row: Row | None = await self._target.fetchrow(query, *args)
+        if row is not None:
+            _charge([row])
         return row
 
     async def fetch_val(self, sql: str, params: Params = None) -> Any:

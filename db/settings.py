@@ -125,6 +125,14 @@ class Settings:
     max_body_bytes: int = field(
         default=8 * 1024 * 1024, metadata=_doc("Largest JSON or GET request body, in bytes.")
     )
+    max_response_bytes: int = field(
+        default=16 * 1024 * 1024,
+        metadata=_doc(
+            "Most bytes of stored data one request may read for its response (16 MiB), charged"
+            " as rows are fetched: past it the request answers PAYLOAD_TOO_LARGE.",
+            minimum=1,
+        ),
+    )
     max_variables_bytes: int = field(
         default=4 * 1024 * 1024,
         metadata=_doc(

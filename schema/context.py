@@ -12,6 +12,7 @@ from db.broker import Broker
 from db.codec import Clock, format_timestamp
 from db.connection import Database
 from db.content import ContentStore
+from db.errors import PayloadTooLargeError
 from db.settings import Settings
 from db.signing import UrlSigner
 
@@ -51,14 +52,23 @@ class Context:
         return format_timestamp(self.clock())
 
     def loader(self, batch: BatchLoad) -> SharedLoader[Any, Any]:
-        """The request's DataLoader for this batch function (made on first use)."""
+        """The request's DataLoader for this batch function (made on first use). It batches
+        and does not cache: a row used twice in the response is read (and charged to the
+        response budget, db/budget.py) twice."""
         found = self._loaders.get(batch)
         if found is None:
 
             async def load(keys: list[Any]) -> list[Any]:
-                return list(await batch(self, keys))
+                try:
+                    return list(await batch(self, keys))
+                except PayloadTooLargeError as error:
+                    message = error.message
+                # Past the response budget: a fresh error per key, handed over as values, not
+                # raised through the DataLoader (whose frame and futures would keep it, and
+                # the first error's traceback holds every row the stopped read fetched).
+                return [PayloadTooLargeError(message) for _ in keys]
 
-            found = SharedLoader(load_fn=load)
+            found = SharedLoader(load_fn=load, cache=False)
             self._loaders[batch] = found
         return found
 

@@ -412,8 +412,8 @@ async def test_node_refetches_storage_file_and_file_version(
 
 NESTED = """
 { bots(first: 50) { nodes {
-    files { totalCount nodes { filename bot { id }
-      versions { totalCount nodes { version } } } }
+    files(first: 10) { totalCount nodes { filename bot { id }
+      versions(first: 10) { totalCount nodes { version } } } }
     file(filename: "f0.txt") { version }
 } } }
 """

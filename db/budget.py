@@ -1,0 +1,121 @@
+"""The response budget: how many bytes of stored data a request may read for its response.
+
+A request (app/graphql_http.py) opens `reading(ReadBudget(max_response_bytes))`; every row a
+statement returns while it is open is charged as it is fetched: the stored size of its texts
+of variable size (values, states, names, descriptions, details, errors ...) plus a fixed
+allowance for the rest (ids, timestamps, numbers). Past the limit the fetch stops with
+PAYLOAD_TOO_LARGE, and so does every later fetch of the request, so no request holds, or
+builds a response from, more than its budget, whatever the size of the values it selects.
+
+The budget travels in a context variable, so the per-request DataLoaders' batches (tasks the
+request schedules) charge it too; outside a request (migrations, authentication, events) no
+budget is open and nothing is charged. DataLoaders do not cache (schema/context.py): every use
+of a row in the response is a read, so a value selected 30 times is charged 30 times.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from db.errors import PayloadTooLargeError
+
+# The columns whose size varies with what clients store; the others are fixed-width.
+SIZED_COLUMNS = frozenset(
+    {
+        "key",
+        "value",
+        "state",
+        "name",
+        "slug",
+        "description",
+        "tags",
+        "user_id",
+        "actor",
+        "details",
+        "last_error",
+        "filename",
+        "mime_type",
+        "initial_description",
+        "custom_category",
+        "chosen_tone",
+        "chosen_model",
+        "chosen_skills",
+        "bot_slug",
+    }
+)
+ROW_BYTES = 128  # the fixed-width columns of a row: ids, timestamps, numbers
+_CHUNK = 8  # rows fetched at a time while a budget is open (a 1 MiB value each at most)
+
+
+class ReadBudget:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+
+    @property
+    def exceeded(self) -> bool:
+        return self.used > self.limit
+
+    def error(self) -> PayloadTooLargeError:
+        return PayloadTooLargeError(
+            f"the response would hold more than {self.limit} bytes (max_response_bytes): ask "
+            "for smaller pages or fewer fields"
+        )
+
+    def charge(self, size: int) -> None:
+        self.used += size
+        if self.used > self.limit:
+            raise self.error()
+
+    def charge_rows(self, rows: Any, sized: list[Any]) -> None:
+        """Charge rows whose sized columns are at `sized` (indexes or names)."""
+        size = ROW_BYTES * len(rows)
+        for row in rows:
+            for column in sized:
+                value = row[column]
+                if value is not None:
+                    size += len(value)
+        self.charge(size)
+
+
+_CURRENT: ContextVar[ReadBudget | None] = ContextVar("read_budget", default=None)
+
+
+def current() -> ReadBudget | None:
+    """The budget of the request being served, if any."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def reading(budget: ReadBudget) -> Iterator[ReadBudget]:
+    """Charge what is read within to `budget`."""
+    token = _CURRENT.set(budget)
+    try:
+        yield budget
+    finally:
+        _CURRENT.reset(token)
+
+
+def sized_columns(names: Any) -> list[Any]:
+    """The positions of the sized columns among result column names."""
+    return [index for index, name in enumerate(names) if name in SIZED_COLUMNS]
+
+
+def fetch_charged(cursor: Any, budget: ReadBudget) -> list[Any]:
+    """All rows of a sqlite3 cursor, fetched a chunk at a time and charged as they come. A fetch
+    stopped by the budget closes its cursor: the statement ends (its read transaction and
+    whatever it holds in memory with it) instead of waiting for the garbage collector."""
+    sized = sized_columns(column[0] for column in cursor.description or ())
+    rows: list[Any] = []
+    chunk: list[Any] = []
+    try:
+        while chunk := cursor.fetchmany(_CHUNK):
+            budget.charge_rows(chunk, sized)
+            rows += chunk
+    except BaseException:
+        cursor.close()
+        rows.clear()  # the traceback keeps this frame: not the rows
+        chunk.clear()
+        raise
+    return rows
