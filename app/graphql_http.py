@@ -96,6 +96,12 @@ class GraphQLHTTP:
             return error_response(media, RequestError(500, MASKED_MESSAGE, INTERNAL))
 
     async def _answer(self, request: Request, media: str) -> Response:
+        if request.method not in ("GET", "POST"):
+            raise RequestError(
+                405,
+                f"/graphql answers GET (queries) and POST, not {request.method}",
+                headers={"Allow": "GET, POST"},
+            )
         if request.method == "GET":
             if "query" not in request.query_params and self._wants_html(request):
                 if self._ide is None:
@@ -109,12 +115,13 @@ class GraphQLHTTP:
         if kind == "multipart/form-data":
             _check_csrf(request)
             principal = await self._authenticate(request)
-            respond = self._respond
 
             def run(
                 operations: list[Any], batched: bool, placed: Placements
             ) -> Awaitable[Response]:
-                return respond(request, media, principal, operations, batched, HTTP_POST, placed)
+                return self._respond(
+                    request, media, principal, operations, batched, HTTP_POST, placed
+                )
 
             return await serve_multipart(request, self._settings, run)
         principal = await self._authenticate(request)

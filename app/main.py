@@ -28,6 +28,8 @@ from db.settings import Settings
 from resolvers import build_schema
 from schema.context import Context
 
+_HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
 
 class App(Starlette):
     """Starlette, behind the Host check (app/hosts.py: every HTTP request and WebSocket
@@ -118,7 +120,8 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
         )
     app = App(
         routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            # every method: the endpoint answers those it does not serve (405, a GraphQL error)
+            Route("/graphql", graphql.handle, methods=_HTTP_METHODS),
             WebSocketRoute("/graphql", websocket),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),

@@ -135,6 +135,14 @@ REFUSALS: dict[str, tuple[str, dict[str, str], Any, int, int, str]] = {
     "no key": ("POST", {"authorization": ""}, {"query": COUNT}, 401, 401, "UNAUTHENTICATED"),
     "read key mutation": ("POST", {"read": "1"}, {"query": CREATE}, 403, 403, "FORBIDDEN"),
     "mutation over GET": ("GET", PREFLIGHT, {"query": CREATE}, 405, 405, "BAD_USER_INPUT"),
+    "PUT": (
+        "PUT",
+        {"content-type": JSON},
+        b'{"query": "{ __typename }"}',
+        405,
+        405,
+        "BAD_USER_INPUT",
+    ),
     "body too large": ("POST", {}, {"query": COUNT + " " * 400}, 413, 413, "PAYLOAD_TOO_LARGE"),
     "not JSON": ("POST", {"content-type": "text/plain"}, b"{}", 415, 415, "BAD_USER_INPUT"),
     "malformed JSON": ("POST", {"content-type": JSON}, b"{", 400, 400, "BAD_USER_INPUT"),
@@ -200,6 +208,8 @@ async def send(
         parts = multipart(body, b"x" * 9 if kind == "big" else b"hi")
         headers["content-type"] = parts["content-type"]
         return await http.post("/graphql", content=parts["content"], headers=headers)
+    if method == "PUT":
+        return await http.put("/graphql", content=body, headers=headers)
     if isinstance(body, bytes):
         return await http.post("/graphql", content=body, headers=headers)
     return await http.post("/graphql", json=body, headers=headers)
