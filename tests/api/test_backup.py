@@ -12,8 +12,8 @@ import pytest
 
 from tests.api.upload_helpers import create_bot, serving, stored, uploaded
 from tests.conftest import FakeClock, make_settings
+from tests.postgres import PostgresServer
 
-pytestmark = pytest.mark.sqlite_only
 BIN = Path(sys.executable).parent / "boternity-graphql"
 
 
@@ -25,6 +25,7 @@ def cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.sqlite_only
 async def test_backup_restore_verify_round_trip_and_refusals(
     tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -78,6 +79,7 @@ async def test_backup_restore_verify_round_trip_and_refusals(
     ]
 
 
+@pytest.mark.sqlite_only
 async def test_verify_lists_missing_corrupt_and_old_unreferenced_content(
     tmp_path: Path, clock: FakeClock
 ) -> None:
@@ -108,3 +110,37 @@ async def test_verify_lists_missing_corrupt_and_old_unreferenced_content(
         f"content {'f' * 64}: unreferenced, older than the grace period",
         f"verify: 3 problem(s) in {data_dir / 'boternity.db'} and {data_dir / 'content'}",
     ]
+
+
+@pytest.mark.postgres
+async def test_postgresql_backup_and_restore_drive_pg_dump_and_pg_restore(
+    tmp_path: Path, clock: FakeClock, postgres_server: PostgresServer
+) -> None:
+    source, target = (
+        postgres_server.fresh_database(),
+        postgres_server.fresh_database(migrated=False),
+    )
+    try:
+        async with serving(make_settings(tmp_path / "a", database_url=source), clock) as client:
+            bot = await create_bot(client)
+            await uploaded(client, bot, "a.txt", b"in the database")
+        dest = tmp_path / "dump"
+        made = cli("backup", str(dest), "--database-url", source, data_dir=tmp_path / "a")
+        assert made.returncode == 0, made.stderr
+        assert re.fullmatch(
+            rf"backed up .* with pg_dump \(\d+ bytes\) in \d+\.\d s to {dest}\n", made.stdout
+        )
+        put = cli("restore", str(dest), "--database-url", target, data_dir=tmp_path / "b")
+        assert put.returncode == 0, put.stderr
+        async with serving(make_settings(tmp_path / "b", database_url=target), clock) as client:
+            found = await client.post(
+                "/graphql",
+                json={
+                    "query": "query($b: ID!) { files(botId: $b) { nodes { filename sizeBytes } } }",
+                    "variables": {"b": bot},
+                },
+            )
+        assert found.json()["data"]["files"]["nodes"] == [{"filename": "a.txt", "sizeBytes": 15}]
+    finally:
+        postgres_server.drop(source)
+        postgres_server.drop(target)
