@@ -258,14 +258,19 @@ class GraphQLHTTP:
         spent = budget.used
 
         def make_context() -> Context:
-            if contexts and not budget.exceeded:  # a rerun: the abandoned run's reads are
-                budget.used = spent  # not in the response
+            if budget.exceeded:  # an earlier operation, or the abandoned compiled run: stop
+                raise budget.error()
+            if contexts:  # a rerun: what the abandoned compiled run read is not in the response
+                budget.used = spent
             contexts.append(self._make_context(request))
             return contexts[-1]
 
-        result = await self.engine.execute(
-            plan.prepared.document, plan.compiled, make_context, plan.variables, plan.name
-        )
+        try:
+            result = await self.engine.execute(
+                plan.prepared.document, plan.compiled, make_context, plan.variables, plan.name
+            )
+        except PayloadTooLargeError as stopped:
+            return _over_budget(budget, contexts, [stopped]), True
         if budget.exceeded:  # the reads stopped there: no partial response past the budget
             return _over_budget(budget, contexts, result.errors or []), True
         return _payload(result)
