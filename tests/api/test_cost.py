@@ -118,11 +118,25 @@ async def cheap_app(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Starlette
 async def test_a_subscription_is_costed_per_event_when_it_subscribes(cheap_app: Starlette) -> None:
     at = "subscription { providerHealthChanged { name health { name } } }"  # 1 + 1 + 1 + 1
     over = "subscription { providerHealthChanged { name deleted health { name } } }"
+    save = 'mutation { saveProviderHealth(input: {name: "p"}) { name } }'  # 2
     async with WsSession(cheap_app) as ws:
         await ws.init()
         await ws.subscribe("1", over)
         assert await ws.error("1") == [too_complex(5, 4)]
         await ws.subscribe("2", at)
-        await ws.send({"id": "2", "type": "complete"})
         await ws.subscribe("3", "query { bots(first: 2) { nodes { id } } }")  # 5
         assert await ws.error("3") == [too_complex(5, 4)]
+        await ws.subscribe("4", save)
+        received = [await ws.receive() for _ in range(3)]  # in any order
+        assert sorted(received, key=lambda message: (message["id"], message["type"])) == [
+            {
+                "id": "2",
+                "type": "next",
+                "payload": {
+                    "data": {"providerHealthChanged": {"name": "p", "health": {"name": "p"}}}
+                },
+            },
+            {"id": "4", "type": "complete"},
+            {"id": "4", "type": "next", "payload": {"data": {"saveProviderHealth": {"name": "p"}}}},
+        ]
+        await ws.send({"id": "2", "type": "complete"})
