@@ -139,6 +139,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     app.hosts = HostCheck(settings)
     app.state.db = db
     app.state.graphql = graphql
+    app.state.make_context = make_context  # the context every resolver gets (and tests)
     app.state.settings = settings
     app.state.broker = broker
     app.state.websocket = websocket
