@@ -15,12 +15,16 @@
   scraped (db/ keeps the counts; nothing in db/ imports this module).
 - boternity_event_loop_lag_seconds: how late the last 0.25 s timer fired (a loop stalled by a
   long statement shows here).
+- boternity_engine_fallbacks_total{reason}: queries the execution engine did not run compiled
+  and handed to the reference path (graphql-core on the Strawberry schema), by reason (a fixed
+  set, app/engine/); read from the engine's counter when scraped.
 
 /metrics needs an API key of any scope when authentication is on, or the bearer token set in
 BOTERNITY_METRICS_TOKEN (for a scraper that should hold no API key).
 """
 
 import asyncio
+import collections
 import contextlib
 import hmac
 import re
@@ -77,6 +81,23 @@ class _Live(Collector):
         )
 
 
+class _Fallbacks(Collector):
+    """The engine's fallback counts by reason, read when scraped."""
+
+    def __init__(self, fallbacks: collections.Counter[str]) -> None:
+        self._fallbacks = fallbacks
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "boternity_engine_fallbacks",
+            "Queries the engine handed to the reference path, by reason.",
+            labels=["reason"],
+        )
+        for reason, count in sorted(self._fallbacks.items()):
+            family.add_metric([reason], count)
+        yield family
+
+
 class Metrics:
     def __init__(
         self, settings: Settings, db: Database, broker: Broker, authenticator: Authenticator
@@ -113,6 +134,10 @@ class Metrics:
         self._requests: dict[tuple[str, str], Counter] = {}
         self._durations: dict[str, Histogram] = {}
         self._lag_task: asyncio.Task[None] | None = None
+
+    def watch_fallbacks(self, fallbacks: collections.Counter[str]) -> None:
+        """Expose the engine's fallback counter (app/engine/engine.py)."""
+        self.registry.register(_Fallbacks(fallbacks))
 
     def operation_label(self, name: str | None) -> str:
         """The label for a client's operation name, from a bounded set."""
