@@ -16,7 +16,7 @@ of a row in the response is a read, so a value selected 30 times is charged 30 t
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from operator import add, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from db.errors import PayloadTooLargeError
@@ -48,6 +48,8 @@ SIZED_COLUMNS = frozenset(
 ROW_BYTES = 128  # the fixed-width columns of a row: ids, timestamps, numbers
 _FIRST_ROWS = 8  # rows of the first fetch while a budget is open (a 1 MiB value each at most)
 _MOST_ROWS = 1024
+_GETTERS: dict[str, list[Any]] = {}  # the sized columns' readers by SQL text
+_MOST_SHAPES = 4096
 
 
 class ReadBudget:
@@ -70,24 +72,23 @@ class ReadBudget:
         if self.used > self.limit:
             raise self.error()
 
-    def charge_rows(self, rows: Any, sized: list[Any]) -> int:
-        """Charge rows whose sized columns are at `sized` (indexes or names); the size of the
-        largest row."""
-        sizes = row_sizes(rows, sized)
-        self.charge(sum(sizes))
-        return max(sizes, default=0)
+    def charge_rows(self, rows: Any, getters: list[Any]) -> int:
+        """Charge rows (their sized columns read by `getters`); a bound on the largest row."""
+        total, largest = row_sizes(rows, getters)
+        self.charge(total)
+        return largest
 
 
-def row_sizes(rows: Any, sized: list[Any]) -> list[int]:
-    """Each row's charge: ROW_BYTES and the length of its sized columns (text, or NULL). Column
-    by column in C (map) when no value is NULL, the common case; row by row otherwise."""
-    sizes = [ROW_BYTES] * len(rows)
-    try:
-        for column in sized:
-            sizes = list(map(add, sizes, map(len, map(itemgetter(column), rows))))
-    except TypeError:  # a NULL
-        sizes = [ROW_BYTES + sum(len(row[column] or "") for column in sized) for row in rows]
-    return sizes
+def row_sizes(rows: Any, getters: list[Any]) -> tuple[int, int]:
+    """What rows are charged: ROW_BYTES each plus the length of their sized columns (text, or
+    NULL), and a bound on the largest row (ROW_BYTES plus each column's longest value).
+    Column by column, in C."""
+    total, largest = ROW_BYTES * len(rows), ROW_BYTES
+    for getter in getters:
+        lengths = list(map(len, filter(None, map(getter, rows))))
+        total += sum(lengths)
+        largest += max(lengths, default=0)
+    return total, largest
 
 
 _CURRENT: ContextVar[ReadBudget | None] = ContextVar("read_budget", default=None)
@@ -109,24 +110,30 @@ def reading(budget: ReadBudget) -> Iterator[ReadBudget]:
 
 
 def sized_columns(names: Any) -> list[Any]:
-    """The positions of the sized columns among result column names."""
-    return [index for index, name in enumerate(names) if name in SIZED_COLUMNS]
+    """Readers of the sized columns among result column names (one itemgetter each)."""
+    return [itemgetter(index) for index, name in enumerate(names) if name in SIZED_COLUMNS]
 
 
-def fetch_charged(cursor: Any, budget: ReadBudget) -> list[Any]:
+def fetch_charged(cursor: Any, budget: ReadBudget, sql: str) -> list[Any]:
     """All rows of a sqlite3 cursor, fetched a few at a time and charged as they come: at first
     _FIRST_ROWS, then as many as the rest of the budget holds at the size of the largest row
     seen (so one fetch overshoots the budget by at most a row or two, and pages of small rows
     take one or two fetches). A fetch stopped by the budget closes its cursor: the statement
     ends (its read transaction, and what it holds in memory, with it)."""
-    sized = sized_columns(column[0] for column in cursor.description or ())
+    getters = _GETTERS.get(sql)
+    if getters is None:
+        if len(_GETTERS) > _MOST_SHAPES:
+            _GETTERS.clear()
+        getters = _GETTERS[sql] = sized_columns(column[0] for column in cursor.description or ())
     rows: list[Any] = []
     chunk: list[Any] = []
     count, largest = _FIRST_ROWS, 1
     try:
         while chunk := cursor.fetchmany(count):
-            largest = max(largest, budget.charge_rows(chunk, sized))
+            largest = max(largest, budget.charge_rows(chunk, getters))
             rows += chunk
+            if len(chunk) < count:
+                break  # the statement is done
             count = max(1, min(_MOST_ROWS, (budget.limit - budget.used) // largest))
     except BaseException:
         cursor.close()

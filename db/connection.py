@@ -85,7 +85,7 @@ class Conn:
         cursor = self._sqlite.execute(sql, params or {})
         budget = budgets.current()
         rows: list[Row] = (
-            cursor.fetchall() if budget is None else budgets.fetch_charged(cursor, budget)
+            cursor.fetchall() if budget is None else budgets.fetch_charged(cursor, budget, sql)
         )
         return rows
 

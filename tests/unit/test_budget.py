@@ -2,6 +2,7 @@
 
 import sqlite3
 from collections.abc import Iterator
+from operator import itemgetter
 from pathlib import Path
 
 import pytest
@@ -22,17 +23,19 @@ def table(tmp_path: Path) -> Iterator[sqlite3.Connection]:
     conn.close()
 
 
-def test_a_row_is_charged_its_sized_columns_and_a_fixed_allowance() -> None:
+def test_rows_are_charged_their_sized_columns_and_a_fixed_allowance() -> None:
     rows = [(1, "abc", None), (2, "", "xy")]
-    assert row_sizes(rows, [1, 2]) == [ROW_BYTES + 3, ROW_BYTES + 2]
-    assert row_sizes(rows, [1]) == [ROW_BYTES + 3, ROW_BYTES]
-    assert row_sizes(rows, []) == [ROW_BYTES, ROW_BYTES]
+    both = [itemgetter(1), itemgetter(2)]
+    assert row_sizes(rows, both) == (2 * ROW_BYTES + 5, ROW_BYTES + 3 + 2)  # (total, bound)
+    assert row_sizes(rows, [itemgetter(1)]) == (2 * ROW_BYTES + 3, ROW_BYTES + 3)
+    assert row_sizes(rows, []) == (2 * ROW_BYTES, ROW_BYTES)
 
 
 def test_every_row_fits_a_budget_of_exactly_their_size(table: sqlite3.Connection) -> None:
     size = 50 * (ROW_BYTES + 100) + 25  # 25 rows have user_id "u"
     budget = ReadBudget(size)
-    rows = fetch_charged(table.execute("SELECT * FROM t ORDER BY id"), budget)
+    sql = "SELECT * FROM t ORDER BY id"
+    rows = fetch_charged(table.execute(sql), budget, sql)
     assert (len(rows), budget.used, budget.exceeded) == (50, size, False)
 
 
@@ -40,9 +43,10 @@ def test_a_fetch_one_byte_over_the_budget_stops_and_closes_its_cursor(
     table: sqlite3.Connection,
 ) -> None:
     budget = ReadBudget(50 * (ROW_BYTES + 100) + 24)
-    cursor = table.execute("SELECT * FROM t ORDER BY id")
+    sql = "SELECT * FROM t ORDER BY id"
+    cursor = table.execute(sql)
     with pytest.raises(PayloadTooLargeError):
-        fetch_charged(cursor, budget)
+        fetch_charged(cursor, budget, sql)
     assert budget.exceeded
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         cursor.fetchone()
