@@ -7,16 +7,17 @@ keep their insertion order and keyset pages never skip or repeat one.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 
-from db.batch import fetch_batched, values_rows
+from db.batch import fetch_batched
 from db.codec import load_json
 from db.connection import Conn, Row
+from db.counts import AUDIT, MEMORY_AUDIT, total, totals
 
 ACTIONS = ("add", "delete", "share", "revoke", "merge")
 
 _COLUMNS = "id, bot_id, memory_id, action, actor, details, created_at"
-_ACTION_BINDS = tuple(f"action{index}" for index in range(len(ACTIONS)))
 
 CREATE_ENTRY = f"""
 INSERT INTO memory_audit_entries (id, bot_id, memory_id, action, actor, details, created_at)
@@ -24,66 +25,9 @@ SELECT :id, id, :memory_id, :action, :actor, :details, :now FROM bots WHERE id =
 RETURNING {_COLUMNS}
 """  # noqa: S608 (constant columns)
 GET_ENTRY = f"SELECT {_COLUMNS} FROM memory_audit_entries WHERE id = :id"  # noqa: S608
-_FILTER = f"""
-    AND action IN ({", ".join(f":{name}" for name in _ACTION_BINDS)})
-    AND (:actor IS NULL OR actor = :actor)
-    AND (:since IS NULL OR created_at >= :since)
-    AND (:until IS NULL OR created_at < :until)
-"""
 _NEWEST_FIRST = "ORDER BY created_at DESC, id DESC"
-
-
-def _list_sql(scope: str, after: bool) -> str:
-    """A page of one bot's or one memory's entries, past the (created_at, id) cursor."""
-    past = (
-        "AND created_at <= :after_created AND (created_at < :after_created OR id < :after_id)"
-        if after
-        else ""
-    )
-    return f"""
-SELECT {_COLUMNS} FROM memory_audit_entries
-WHERE {scope} = :scope {_FILTER} {past}
-{_NEWEST_FIRST} LIMIT :limit
-"""  # noqa: S608 (scope is one of two column names; constant text otherwise)
-
-
-_SCOPES = ("bot_id", "memory_id")
-LIST_ENTRIES = {
-    (scope, after): _list_sql(scope, after) for scope in _SCOPES for after in (False, True)
-}
-COUNT_ENTRIES = {
-    scope: f"SELECT count(*) FROM memory_audit_entries WHERE {scope} = :scope {_FILTER}"  # noqa: S608
-    for scope in _SCOPES
-}
-_PAGE_ROW = "({n}, :bot{n}, :created{n}, :after{n}, CAST(:limit{n} AS INTEGER))"
-
-
-def _pages_sql(count: int) -> str:
-    """One page per VALUES row (its bot, cursor and limit), the same filter for all."""
-    return f"""
-WITH pages (page, bot_id, after_created, after_id, row_limit) AS (
-    VALUES {values_rows(count, _PAGE_ROW)}
-)
-SELECT page, {_COLUMNS} FROM (
-    SELECT p.page, p.row_limit, e.id, e.bot_id, e.memory_id, e.action, e.actor, e.details,
-           e.created_at,
-           ROW_NUMBER() OVER (PARTITION BY p.page ORDER BY e.created_at DESC, e.id DESC)
-               AS page_row
-    FROM pages AS p JOIN memory_audit_entries AS e ON e.bot_id = p.bot_id
-    WHERE (p.after_id IS NULL OR e.created_at < p.after_created
-           OR (e.created_at = p.after_created AND e.id < p.after_id)) {_FILTER}
-) AS ranked
-WHERE page_row <= row_limit
-ORDER BY page, created_at DESC, id DESC
-"""  # noqa: S608 (row numbers and binds only)
-
-
-def _counts_sql(count: int) -> str:
-    return f"""
-SELECT bot_id, count(*) AS total FROM memory_audit_entries
-WHERE bot_id IN ({values_rows(count, ":bot{n}")}) {_FILTER}
-GROUP BY bot_id
-"""  # noqa: S608 (binds only)
+# UNION ALL terms per statement: SQLite allows 500 (SQLITE_MAX_COMPOUND_SELECT)
+TERMS_PER_STATEMENT = 250
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,15 +39,90 @@ class AuditFilter:
     since: str | None = None
     until: str | None = None
 
+    @property
+    def empty(self) -> bool:
+        return self.chosen_actions() is None and self.actor is self.since is self.until is None
+
+    def chosen_actions(self) -> tuple[str, ...] | None:
+        """The actions kept, in order without repeats; None when every action is kept."""
+        if self.actions is None:
+            return None
+        chosen = tuple(action for action in ACTIONS if action in self.actions)
+        return None if chosen == ACTIONS else chosen
+
+    def arms(self) -> tuple[str, ...]:
+        """SQL conditions whose union is the filter, each an index range in newest-first
+        order: one per action (index bot_id, action, created_at) unless an actor is given
+        (index bot_id, actor, created_at), with since/until as created_at bounds."""
+        shared = [
+            condition
+            for condition, value in (
+                ("actor = :actor", self.actor),
+                ("created_at >= :since", self.since),
+                ("created_at < :until", self.until),
+            )
+            if value is not None
+        ]
+        chosen = self.chosen_actions()
+        if chosen is None:
+            return (" AND ".join(shared),)
+        if self.actor is not None or not chosen:
+            listed = ", ".join(f":action{index}" for index in range(len(chosen)))
+            return (" AND ".join([*shared, f"action IN ({listed or 'NULL'})"]),)
+        return tuple(
+            " AND ".join([*shared, f"action = :action{index}"]) for index in range(len(chosen))
+        )
+
     def binds(self) -> dict[str, Any]:
-        actions = ACTIONS if self.actions is None else tuple(dict.fromkeys(self.actions))
-        slots = [*actions, *[None] * (len(_ACTION_BINDS) - len(actions))]  # NULL matches none
+        chosen = self.chosen_actions() or ()
+        given = (("actor", self.actor), ("since", self.since), ("until", self.until))
         return {
-            **dict(zip(_ACTION_BINDS, slots, strict=True)),
-            "actor": self.actor,
-            "since": self.since,
-            "until": self.until,
+            **{f"action{index}": action for index, action in enumerate(chosen)},
+            **{name: value for name, value in given if value is not None},
         }
+
+
+def _term(scope: str, arm: str, after: bool, n: str) -> str:
+    """One index range of one scope's entries, newest first, stopping at its limit."""
+    conditions = [f"{scope} = :scope{n}"]
+    if arm:
+        conditions.append(arm)
+    if after:
+        conditions.append(f"(created_at, id) < (:after_created{n}, :after_id{n})")
+    return f"""SELECT * FROM (
+    SELECT {_COLUMNS}, {n or 0} AS page FROM memory_audit_entries
+    WHERE {" AND ".join(conditions)} {_NEWEST_FIRST} LIMIT :limit{n}
+) AS t{n}"""  # noqa: S608 (scope is one of two column names; arms are constant texts of binds)
+
+
+@lru_cache(maxsize=256)
+def _list_sql(scope: str, arms: tuple[str, ...], after: bool) -> str:
+    """A page of one bot's or one memory's entries, past the (created_at, id) cursor: the
+    newest of each arm's own page."""
+    if len(arms) == 1:
+        return _term(scope, arms[0], after, "")
+    union = "\nUNION ALL\n".join(_term(scope, arm, after, "") for arm in arms)
+    return f"SELECT * FROM ({union}) AS arms {_NEWEST_FIRST} LIMIT :limit"  # noqa: S608 (constant)
+
+
+@lru_cache(maxsize=256)
+def _pages_sql(arms: tuple[str, ...], after: bool, count: int) -> str:
+    """One page per bot in one statement: per bot and arm an index range stopping at its
+    limit (the caller keeps each bot's newest `limit`)."""
+    return "\nUNION ALL\n".join(
+        _term("bot_id", arm, after, str(n)) for n in range(count) for arm in arms
+    )
+
+
+@lru_cache(maxsize=256)
+def _count_sql(scope: str, arms: tuple[str, ...], count: int) -> str:
+    """Per scope and arm, the entries it keeps counted through the arm's index."""
+    return "\nUNION ALL\n".join(
+        f"SELECT {n} AS page, count(*) AS total FROM memory_audit_entries "  # noqa: S608 (constant)
+        f"WHERE {scope} = :scope{n}{' AND ' + arm if arm else ''}"
+        for n in range(count)
+        for arm in arms
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,50 +192,78 @@ async def list_entries(
 ) -> list[MemoryAuditEntryRow]:
     """Newest first: one bot's entries (bot_id) or one memory's across bots (memory_id)."""
     scope = "bot_id" if bot_id is not None else "memory_id"
-    params = {
-        "scope": bot_id if bot_id is not None else memory_id,
-        "limit": limit,
-        **filter.binds(),
-    }
+    params = {"scope": bot_id if bot_id is not None else memory_id, "limit": limit}
     if after is not None:
         params |= {"after_created": after[0], "after_id": after[1]}
-    rows = await conn.fetch_all(LIST_ENTRIES[(scope, after is not None)], params)
-    return [_entry(row) for row in rows]
+    sql = _list_sql(scope, filter.arms(), after is not None)
+    return [_entry(row) for row in await conn.fetch_all(sql, params | filter.binds())]
 
 
 async def count_entries(
     conn: Conn, *, bot_id: str | None = None, memory_id: str | None = None, filter: AuditFilter
 ) -> int:
-    scope = "bot_id" if bot_id is not None else "memory_id"
-    params = {"scope": bot_id if bot_id is not None else memory_id, **filter.binds()}
-    count: int = await conn.fetch_val(COUNT_ENTRIES[scope], params)
-    return count
+    if bot_id is not None:
+        return (await count_bot_entries(conn, filter=filter, bot_ids=[bot_id]))[bot_id]
+    assert memory_id is not None
+    if filter.empty:
+        return await total(conn, kind=MEMORY_AUDIT, parent_id=memory_id)
+    return (await _count(conn, "memory_id", filter, [memory_id]))[memory_id]
+
+
+async def _count(conn: Conn, scope: str, filter: AuditFilter, ids: list[str]) -> dict[str, int]:
+    arms = filter.arms()
+    found = dict.fromkeys(ids, 0)
+    rows = await fetch_batched(
+        conn,
+        lambda count: _count_sql(scope, arms, count),
+        [{"scope": scope_id} for scope_id in ids],
+        filter.binds(),
+        rows=max(1, TERMS_PER_STATEMENT // len(arms)),
+    )
+    for offset, row in rows:
+        found[ids[offset + row["page"]]] += int(row["total"])
+    return found
 
 
 async def list_bot_pages(
     conn: Conn, *, filter: AuditFilter, pages: Sequence[tuple[str, tuple[str, str] | None, int]]
 ) -> list[list[MemoryAuditEntryRow]]:
-    """A page per (bot_id, cursor, limit), newest first, in one statement (the DataLoader's
-    batch for Bot.auditLog)."""
-    items = [
-        {
-            "bot": bot_id,
-            "created": None if after is None else after[0],
-            "after": None if after is None else after[1],
-            "limit": limit,
-        }
-        for bot_id, after, limit in pages
-    ]
+    """A page per (bot_id, cursor, limit), newest first: one statement per batch of pages with
+    and one without a cursor (the DataLoader's batch for Bot.auditLog)."""
+    arms = filter.arms()
     found: list[list[MemoryAuditEntryRow]] = [[] for _ in pages]
-    for offset, row in await fetch_batched(conn, _pages_sql, items, filter.binds()):
-        found[offset + row["page"]].append(_entry(row))
+    for has_cursor in (False, True):
+        indexes = [index for index, page in enumerate(pages) if (page[1] is not None) == has_cursor]
+        items: list[dict[str, Any]] = []
+        for index in indexes:
+            bot_id, after, limit = pages[index]
+            items.append({"scope": bot_id, "limit": limit})
+            if after is not None:
+                items[-1] |= {"after_created": after[0], "after_id": after[1]}
+        rows = await fetch_batched(
+            conn,
+            partial(_pages_sql, arms, has_cursor),
+            items,
+            filter.binds(),
+            rows=max(1, TERMS_PER_STATEMENT // len(arms)),
+        )
+        for offset, row in rows:
+            found[indexes[offset + row["page"]]].append(_entry(row))
+    for page, (_, _, limit) in zip(found, pages, strict=True):
+        page.sort(key=_newest_first, reverse=True)
+        del page[limit:]
     return found
+
+
+def _newest_first(entry: MemoryAuditEntryRow) -> tuple[str, str]:
+    return entry.created_at, entry.id
 
 
 async def count_bot_entries(
     conn: Conn, *, filter: AuditFilter, bot_ids: Sequence[str]
 ) -> dict[str, int]:
-    """How many entries each bot has under the filter, in one statement."""
-    items = [{"bot": bot_id} for bot_id in bot_ids]
-    rows = await fetch_batched(conn, _counts_sql, items, filter.binds())
-    return {row["bot_id"]: row["total"] for _, row in rows}
+    """How many entries each bot has under the filter: the kept count when unfiltered, else
+    counted through the filter's indexes."""
+    if filter.empty:
+        return await totals(conn, kind=AUDIT, parent_ids=bot_ids)
+    return await _count(conn, "bot_id", filter, list(dict.fromkeys(bot_ids)))

@@ -2,10 +2,12 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from db.codec import MAX_INT32, MAX_INT64, dump_json, load_json
 from db.connection import Conn, Row
+from db.counts import bot_total
 from db.dialect import locking_variants
 
 _COLUMNS = (
@@ -54,38 +56,33 @@ WHERE id = :id
 RETURNING {_COLUMNS}
 """  # noqa: S608 (constant columns)
 DELETE_BOT = "DELETE FROM bots WHERE id = :id RETURNING id"
-COUNT_BOTS = """
-SELECT count(*) FROM bots
-WHERE (:status IS NULL OR status = :status) AND (:category IS NULL OR category = :category)
-"""
+NULLABLE_ORDER = "last_active_at"  # sorts nulls last in both directions
 
 
-def _list_sql(column: str, descending: bool, after: bool) -> str:
-    """A keyset page in (column, id) order; last_active_at (nullable) sorts nulls last in both
-    directions. First pages and later pages are separate texts so each uses its index."""
+@lru_cache(maxsize=256)
+def _list_sql(column: str, descending: bool, filters: tuple[str, ...], part: str) -> str:
+    """One keyset page in (column, id) order with an equality per filter column, so an index
+    (filter, column, id) walks it. `part`: "first" or "after" (past the cursor) for a non-null
+    column; for the nullable column "values", "values_after" (the non-null rows) and "nulls",
+    "nulls_after" (the null rows, by id), two index scans instead of a sort."""
     cmp, direction = ("<", "DESC") if descending else (">", "ASC")
-    keyset, order = f"({column}, id) {cmp} (:after_value, :after_id)", f"{column} {direction}"
-    if column == "last_active_at":
-        keyset = f"""(:after_value IS NOT NULL AND ({column} IS NULL OR ({column}, id) {cmp}
-            (:after_value, :after_id))) OR (:after_value IS NULL AND {column} IS NULL
-            AND id {cmp} :after_id)"""
-        order = f"({column} IS NULL), {column} {direction}"
+    where = [f"{name} = :{name}" for name in filters]
+    if part == "after" and column in filters:  # one value of column: id alone orders the page
+        where.append(f"id {cmp} :after_id")
+    elif part in ("after", "values_after"):
+        where.append(f"({column}, id) {cmp} (:after_value, :after_id)")
+    if part in ("values", "values_after"):
+        where.append(f"{column} IS NOT NULL")
+    order = f"{column} {direction}, id {direction}"
+    if part in ("nulls", "nulls_after"):
+        where.append(f"{column} IS NULL")
+        order = f"id {direction}"
+        if part == "nulls_after":
+            where.append(f"id {cmp} :after_id")
     return f"""
-SELECT {_COLUMNS} FROM bots
-WHERE (:status IS NULL OR status = :status)
-  AND (:category IS NULL OR category = :category)
-  {f"AND ({keyset})" if after else ""}
-ORDER BY {order}, id {direction}
-LIMIT :limit
-"""  # noqa: S608 (column and direction come from ORDER_COLUMNS and two literals)
-
-
-LIST_BOTS = {
-    (column, descending, after): _list_sql(column, descending, after)
-    for column in ORDER_COLUMNS
-    for descending in (False, True)
-    for after in (False, True)
-}
+SELECT {_COLUMNS} FROM bots {"WHERE " + " AND ".join(where) if where else ""}
+ORDER BY {order} LIMIT :limit
+"""  # noqa: S608 (column, filters and direction come from ORDER_COLUMNS, two names, two literals)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs 4 times as much to build
@@ -244,19 +241,27 @@ async def list_bots(
     after: tuple[Any, str] | None,
     limit: int,
 ) -> list[BotRow]:
-    rows = await conn.fetch_all(
-        LIST_BOTS[(column, descending, after is not None)],
-        {
-            "status": status,
-            "category": category,
-            "after_value": None if after is None else after[0],
-            "after_id": None if after is None else after[1],
-            "limit": limit,
-        },
-    )
-    return [_bot(row) for row in rows]
+    if column not in ORDER_COLUMNS:
+        raise ValueError(f"not a sortable column: {column}")
+    params = {"status": status, "category": category, "limit": limit}
+    filters = tuple(name for name in ("status", "category") if params[name] is not None)
+    if after is not None:
+        params |= {"after_value": after[0], "after_id": after[1]}
+
+    async def page(part: str) -> list[BotRow]:
+        sql = _list_sql(column, descending, filters, part)
+        return [_bot(row) for row in await conn.fetch_all(sql, params)]
+
+    if column != NULLABLE_ORDER:
+        return await page("first" if after is None else "after")
+    if after is not None and after[0] is None:
+        return await page("nulls_after")
+    rows = await page("values" if after is None else "values_after")
+    if len(rows) < limit:
+        params["limit"] = limit - len(rows)
+        rows += await page("nulls")
+    return rows
 
 
 async def count_bots(conn: Conn, *, status: str | None, category: str | None) -> int:
-    count: int = await conn.fetch_val(COUNT_BOTS, {"status": status, "category": category})
-    return count
+    return await bot_total(conn, status=status, category=category)

@@ -9,10 +9,13 @@ file rows with their hashes, then the content, deletes, and re-checks which cont
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache, partial
 from typing import Any
 
+from db.batch import fetch_batched
 from db.connection import Conn, Row, WriteConn
 from db.content import ContentStore, StagedFile
+from db.counts import FILES, VERSIONS, totals
 from db.dialect import locking_variants
 
 _FILE_COLUMNS = (
@@ -60,29 +63,34 @@ WHERE f.bot_id = :bot_id AND (:filename IS NULL OR f.filename = :filename)
 """)
 
 
-_AFTER_FILE = (
-    "(:after_name IS NULL OR filename > :after_name OR (filename = :after_name AND id > :after_id))"
-)
-_AFTER_VERSION = (
-    "(:after_version IS NULL OR version < :after_version"
-    " OR (version = :after_version AND id < :after_id))"
+# UNION ALL terms per statement: SQLite allows 500 (SQLITE_MAX_COMPOUND_SELECT)
+PAGES_PER_STATEMENT = 250
+# (columns, table, parent column, order, cursor condition): filenames are unique per bot and
+# versions per file, so the unique indexes (bot_id, filename) and (file_id, version) serve each
+# page as one seek and a scan that stops at its limit.
+_FILE_PAGE = (_FILE_COLUMNS, "bot_files", "bot_id", "filename", "filename > :after{n}")
+_VERSION_PAGE = (
+    _VERSION_COLUMNS,
+    "bot_file_versions",
+    "file_id",
+    "version DESC",
+    "version < :after{n}",
 )
 
 
-def _page_sql(columns: str, table: str, parent: str, after: str, order: str, parents: int) -> str:
-    """A keyset page per parent: a plain LIMIT for one parent, ROW_NUMBER() for several."""
-    if parents == 1:
-        return f"""
-SELECT {columns} FROM {table} WHERE {parent} = :p0 AND {after} ORDER BY {order} LIMIT :limit
-"""  # noqa: S608 (identifiers are constants of this module)
-    placeholders = ", ".join(f":p{index}" for index in range(parents))
-    return f"""
-SELECT {columns} FROM (
-    SELECT {columns}, ROW_NUMBER() OVER (PARTITION BY {parent} ORDER BY {order}) AS position
-    FROM {table} WHERE {parent} IN ({placeholders}) AND {after}
-) AS page
-WHERE position <= :limit ORDER BY {parent}, {order}
-"""  # noqa: S608 (identifiers are constants of this module; values are binds)
+@lru_cache(maxsize=64)
+def _pages_sql(page: tuple[str, str, str, str, str], after: bool, count: int) -> str:
+    """A keyset page per parent in one statement: a UNION ALL of per-parent subqueries, each
+    an index range scan that stops at its LIMIT (a ROW_NUMBER() window would number every
+    child of every parent first)."""
+    columns, table, parent, order, cursor = page
+    terms = []
+    for n in range(count):
+        past = f"AND {cursor.format(n=n)}" if after else ""
+        terms.append(f"""SELECT * FROM (
+    SELECT {columns} FROM {table} WHERE {parent} = :parent{n} {past} ORDER BY {order} LIMIT :limit
+) AS p{n}""")  # noqa: S608 (identifiers are constants of this module; values are binds)
+    return "\nUNION ALL\n".join(terms)
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,61 +286,60 @@ async def release_content(conn: WriteConn, *, hashes: Iterable[str], store: Cont
         await store.drop(conn, unreferenced)
 
 
+async def _pages(
+    conn: Conn,
+    page: tuple[str, str, str, str, str],
+    parent_ids: Sequence[str],
+    after: Any,
+    limit: int,
+) -> list[Row]:
+    items = [{"parent": parent_id, "after": after} for parent_id in parent_ids]
+    rows = await fetch_batched(
+        conn,
+        partial(_pages_sql, page, after is not None),
+        items,
+        {"limit": limit},
+        rows=PAGES_PER_STATEMENT,
+    )
+    return [row for _, row in rows]
+
+
 async def list_files(
     conn: Conn, *, bot_ids: Sequence[str], after: tuple[str, str] | None, limit: int
 ) -> dict[str, list[BotFileRow]]:
     """Per bot, up to limit files after the (filename, id) cursor in filename (byte) order."""
-    sql = _page_sql(_FILE_COLUMNS, "bot_files", "bot_id", _AFTER_FILE, "filename, id", len(bot_ids))
-    params: dict[str, Any] = {f"p{index}": bot_id for index, bot_id in enumerate(bot_ids)}
-    params.update(
-        limit=limit,
-        after_name=None if after is None else after[0],
-        after_id=None if after is None else after[1],
-    )
     pages: dict[str, list[BotFileRow]] = {bot_id: [] for bot_id in bot_ids}
-    for row in await conn.fetch_all(sql, params):
+    for row in await _pages(conn, _FILE_PAGE, bot_ids, None if after is None else after[0], limit):
         pages[row["bot_id"]].append(_file(row))
+    for files in pages.values():  # UNION ALL promises no order; str order is UTF-8 byte order
+        files.sort(key=_by_filename)
     return pages
+
+
+def _by_filename(file: BotFileRow) -> str:
+    return file.filename
+
+
+def _newest_version(version: FileVersionRow) -> int:
+    return -version.version
 
 
 async def list_versions(
     conn: Conn, *, file_ids: Sequence[str], after: tuple[int, str] | None, limit: int
 ) -> dict[str, list[FileVersionRow]]:
     """Per file, up to limit versions after the (version, id) cursor, newest first."""
-    sql = _page_sql(
-        _VERSION_COLUMNS,
-        "bot_file_versions",
-        "file_id",
-        _AFTER_VERSION,
-        "version DESC, id DESC",
-        len(file_ids),
-    )
-    params: dict[str, Any] = {f"p{index}": file_id for index, file_id in enumerate(file_ids)}
-    params.update(
-        limit=limit,
-        after_version=None if after is None else after[0],
-        after_id=None if after is None else after[1],
-    )
     pages: dict[str, list[FileVersionRow]] = {file_id: [] for file_id in file_ids}
-    for row in await conn.fetch_all(sql, params):
+    cursor = None if after is None else after[0]
+    for row in await _pages(conn, _VERSION_PAGE, file_ids, cursor, limit):
         pages[row["file_id"]].append(_version(row))
+    for versions in pages.values():
+        versions.sort(key=_newest_version)
     return pages
 
 
-async def _counts(conn: Conn, table: str, parent: str, ids: Sequence[str]) -> dict[str, int]:
-    binds, placeholders = _binds("p", ids)
-    rows = await conn.fetch_all(
-        f"SELECT {parent} AS parent, count(*) AS total FROM {table} "  # noqa: S608 (constant identifiers, binds)
-        f"WHERE {parent} IN ({placeholders}) GROUP BY {parent}",
-        binds,
-    )
-    counts = {row["parent"]: int(row["total"]) for row in rows}
-    return {parent_id: counts.get(parent_id, 0) for parent_id in ids}
-
-
 async def count_files(conn: Conn, *, bot_ids: Sequence[str]) -> dict[str, int]:
-    return await _counts(conn, "bot_files", "bot_id", bot_ids)
+    return await totals(conn, kind=FILES, parent_ids=bot_ids)
 
 
 async def count_versions(conn: Conn, *, file_ids: Sequence[str]) -> dict[str, int]:
-    return await _counts(conn, "bot_file_versions", "file_id", file_ids)
+    return await totals(conn, kind=VERSIONS, parent_ids=file_ids)

@@ -5,11 +5,12 @@ A prefix is the key range [prefix, prefix_end(prefix)), never LIKE: '%' and '_' 
 the primary key (bot_id, key) serves every list. Values are compact JSON text ('null' is a value).
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from db.batch import fetch_batched, values_rows
 from db.connection import Conn, Row
+from db.counts import KV, totals
 
 _COLUMNS = "bot_id, key, value, created_at, updated_at"
 _MAX_CODE_POINT = 0x10FFFF
@@ -46,7 +47,6 @@ LIST_KEYS = {
     bounded: _range_sql("key", False, bounded, "ORDER BY key LIMIT :limit")
     for bounded in (False, True)
 }
-COUNT_ENTRIES = {bounded: _range_sql("count(*)", False, bounded, "") for bounded in (False, True)}
 
 
 def _get_many_sql(count: int) -> str:
@@ -57,34 +57,44 @@ FROM wanted AS w JOIN kv_entries AS e ON e.bot_id = w.bot_id AND e.key = w.key
 """  # noqa: S608 (binds only)
 
 
-_PAGE = """SELECT * FROM (
-    SELECT {n} AS page, bot_id, key, value, created_at, updated_at FROM kv_entries
-    WHERE bot_id = :bot{n} AND key >= :lo{n} AND (:exclusive{n} = 0 OR key > :lo{n})
-      AND (:hi{n} IS NULL OR key < :hi{n})
-    ORDER BY key LIMIT :limit{n}
-) AS p{n}"""
 # UNION ALL terms per statement: SQLite allows 500 (SQLITE_MAX_COMPOUND_SELECT)
 PAGES_PER_STATEMENT = 250
 
 
-def _pages_sql(count: int) -> str:
+def _pages_sql(strict: bool, bounded: bool) -> Callable[[int], str]:
     """One page per bot (its key range and limit) in one statement: a UNION ALL of per-bot
-    subqueries, each an index range scan that stops at its LIMIT. (A ROW_NUMBER() window over
-    a join numbers every row of every bot first: 10 times slower on 50 bots x 50 keys.)"""
-    return "\nUNION ALL\n".join(_PAGE.format(n=n) for n in range(count))
+    subqueries, each an index range scan bounded by both ends of its range that stops at its
+    LIMIT. (A ROW_NUMBER() window over a join numbers every row of every bot first.) Ranges
+    differ in shape (strict, bounded): each shape is its own text, so each bound is an index
+    bound."""
+    lower = ">" if strict else ">="
+    upper = "AND key < :hi{n}" if bounded else ""
+    term = f"""SELECT * FROM (
+    SELECT {{n}} AS page, bot_id, key, value, created_at, updated_at FROM kv_entries
+    WHERE bot_id = :bot{{n}} AND key {lower} :lo{{n}} {upper}
+    ORDER BY key LIMIT :limit{{n}}
+) AS p{{n}}"""  # noqa: S608 (constant columns and operators)
+    return lambda count: "\nUNION ALL\n".join(term.format(n=n) for n in range(count))
 
 
-_SCOPE_ROW = "({n}, :bot{n}, :lo{n}, :hi{n})"
+PAGES_SQL = {
+    (strict, bounded): _pages_sql(strict, bounded)
+    for strict in (False, True)
+    for bounded in (False, True)
+}
 
 
-def _counts_sql(count: int) -> str:
-    return f"""
-WITH scopes (scope, bot_id, lo, hi) AS (VALUES {values_rows(count, _SCOPE_ROW)})
-SELECT s.scope, count(e.key) AS total
-FROM scopes AS s LEFT JOIN kv_entries AS e
-    ON e.bot_id = s.bot_id AND e.key >= s.lo AND (s.hi IS NULL OR e.key < s.hi)
-GROUP BY s.scope
-"""  # noqa: S608 (row numbers and binds only)
+def _counts_sql(bounded: bool) -> Callable[[int], str]:
+    """How many keys each bot has in its range: a count over the range's index bounds per
+    scope (it costs the keys it counts)."""
+    upper = "AND key < :hi{n}" if bounded else ""
+    term = f"""SELECT {{n}} AS scope, (
+    SELECT count(*) FROM kv_entries WHERE bot_id = :bot{{n}} AND key >= :lo{{n}} {upper}
+) AS total"""  # noqa: S608 (constant text and binds)
+    return lambda count: "\nUNION ALL\n".join(term.format(n=n) for n in range(count))
+
+
+COUNTS_SQL = {bounded: _counts_sql(bounded) for bounded in (False, True)}
 
 
 def _set_many_sql(count: int) -> str:
@@ -177,37 +187,55 @@ def _by_key(entry: KvEntryRow) -> str:
 async def list_entry_pages(
     conn: Conn, *, pages: Sequence[tuple[str, KeyRange, int]]
 ) -> list[list[KvEntryRow]]:
-    """A page per (bot_id, key range, limit), in key order, in one statement (the DataLoader's
-    batch for Bot.kvEntries)."""
-    items = [
-        {"bot": bot_id, "lo": keys.lo, "exclusive": int(keys.strict), "hi": keys.hi, "limit": limit}
-        for bot_id, keys, limit in pages
-    ]
+    """A page per (bot_id, key range, limit), in key order, one statement per shape of range
+    (the DataLoader's batch for Bot.kvEntries)."""
+    shapes: dict[tuple[bool, bool], list[int]] = {}
+    for index, (_, keys, _) in enumerate(pages):
+        shapes.setdefault((keys.strict, keys.hi is not None), []).append(index)
     found: list[list[KvEntryRow]] = [[] for _ in pages]
-    for offset, row in await fetch_batched(conn, _pages_sql, items, rows=PAGES_PER_STATEMENT):
-        found[offset + row["page"]].append(_entry(row))
+    for shape, indexes in shapes.items():
+        items = []
+        for index in indexes:
+            bot_id, keys, limit = pages[index]
+            items.append({"bot": bot_id, "lo": keys.lo, "limit": limit, **_upper(keys.hi)})
+        sql = PAGES_SQL[shape]
+        for offset, row in await fetch_batched(conn, sql, items, rows=PAGES_PER_STATEMENT):
+            found[indexes[offset + row["page"]]].append(_entry(row))
     for page in found:  # UNION ALL promises no order; Python's str order is UTF-8 byte order
         page.sort(key=_by_key)
     return found
 
 
+def _upper(hi: str | None) -> dict[str, str]:
+    return {} if hi is None else {"hi": hi}
+
+
 async def count_entries(conn: Conn, *, bot_id: str, prefix: str) -> int:
-    keys = key_range(prefix)
-    count: int = await conn.fetch_val(
-        COUNT_ENTRIES[keys.hi is not None], {"bot_id": bot_id, "lo": keys.lo, "hi": keys.hi}
-    )
+    (count,) = await count_entry_scopes(conn, scopes=[(bot_id, prefix)])
     return count
 
 
 async def count_entry_scopes(conn: Conn, *, scopes: Sequence[tuple[str, str]]) -> list[int]:
-    """How many keys each (bot_id, prefix) has, in one statement."""
-    items = []
-    for bot_id, prefix in scopes:
-        keys = key_range(prefix)
-        items.append({"bot": bot_id, "lo": keys.lo, "hi": keys.hi})
+    """How many keys each (bot_id, prefix) has: all of a bot's keys from its kept count, a
+    prefix through the key index (one statement per shape)."""
     counts = [0 for _ in scopes]
-    for offset, row in await fetch_batched(conn, _counts_sql, items):
-        counts[offset + row["scope"]] = row["total"]
+    whole = [index for index, (_, prefix) in enumerate(scopes) if not prefix]
+    if whole:
+        kept = await totals(conn, kind=KV, parent_ids=[scopes[index][0] for index in whole])
+        for index in whole:
+            counts[index] = kept[scopes[index][0]]
+    shapes: dict[bool, list[int]] = {}
+    for index, (_, prefix) in enumerate(scopes):
+        if prefix:
+            shapes.setdefault(prefix_end(prefix) is not None, []).append(index)
+    for bounded, indexes in shapes.items():
+        items = []
+        for index in indexes:
+            bot_id, prefix = scopes[index]
+            items.append({"bot": bot_id, "lo": prefix, **_upper(prefix_end(prefix))})
+        sql = COUNTS_SQL[bounded]
+        for offset, row in await fetch_batched(conn, sql, items, rows=PAGES_PER_STATEMENT):
+            counts[indexes[offset + row["scope"]]] = int(row["total"])
     return counts
 
 
