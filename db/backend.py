@@ -35,12 +35,18 @@ def open_database(settings: Settings) -> Database:
     """The Database for settings.database_url (not connected yet)."""
     check_url(settings.database_url)
     if url_scheme(settings.database_url) in POSTGRES_SCHEMES:
-        return PostgresDatabase(settings.database_url, pool_size=settings.postgres_pool_size)
+        return PostgresDatabase(
+            settings.database_url,
+            pool_size=settings.postgres_pool_size,
+            statement_timeout_ms=settings.statement_timeout_ms,
+            lock_timeout_ms=settings.busy_timeout_ms,
+        )
     return Database(
         settings.database_url,
         readers=settings.sqlite_readers,
         synchronous=settings.sqlite_synchronous,
         busy_timeout_ms=settings.busy_timeout_ms,
+        statement_timeout_ms=settings.statement_timeout_ms,
     )
 
 

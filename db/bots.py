@@ -228,7 +228,8 @@ async def record_activity(
 
 
 async def delete_bot(conn: Conn, *, id: str) -> bool:
-    return await conn.fetch_one(DELETE_BOT, {"id": id}) is not None
+    """Delete the bot; its KV entries and files cascade, off the event loop."""
+    return await conn.fetch_one(DELETE_BOT, {"id": id}, slow=True) is not None
 
 
 async def list_bots(

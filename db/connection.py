@@ -6,10 +6,16 @@ The app owns its connections for its whole life (DESIGN.md section 2):
   per-connection PRAGMAs. Statements use :name binds, so sqlite3's statement cache compiles
   each SQL text once per connection instead of SQLAlchemy compiling it per call.
 - Where statements run (measured: bench/README.md): a statement here takes microseconds (every
-  list is bounded by its page size), less than aiosqlite's hop to its worker thread and back,
-  so statements run inline on the driver connection. Only what can wait goes through
-  aiosqlite's thread: BEGIN IMMEDIATE (it may wait busy_timeout for another process's write
-  lock) and COMMIT (it may wait for fsync).
+  page is an index range bounded by its page size), less than aiosqlite's hop to its worker
+  thread and back, so statements run inline on the driver connection. What can take longer
+  goes through an aiosqlite thread: BEGIN IMMEDIATE (it may wait busy_timeout for another
+  process's write lock), COMMIT (it may wait for fsync), and statements the caller marks
+  `slow=True` (cascading deletes, counts that grow with their matches): in a write on the
+  writer's thread (the write lock is held anyway), outside one on reader connections kept for
+  them alone, so no inline statement ever waits behind one.
+- Every statement has a time limit (`statement_timeout_ms`): a progress handler interrupts it
+  past its deadline, and the request gets QUERY_TOO_COMPLEX with nothing written (a write rolls
+  back to its savepoint). A write lock another process holds past busy_timeout is CONFLICT.
 - Every write goes through `Database.write()`: an app-wide lock plus BEGIN IMMEDIATE on the
   writer, so a read-then-write transaction never meets "database is locked", and other
   processes (the CLI, a restarted server) wait on busy_timeout instead of failing. Writes
@@ -20,11 +26,19 @@ Repository functions take a `Conn` first and never open transactions themselves.
 
 import asyncio
 import itertools
+import math
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, closing
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import (
+    AbstractAsyncContextManager,
+    AsyncExitStack,
+    asynccontextmanager,
+    closing,
+    contextmanager,
+)
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import aiosqlite
 import databases
@@ -32,7 +46,7 @@ import databases
 from db import budget as budgets
 from db.aiosqlite_adapter import driver_connection
 from db.databases_adapter import hold_connection
-from db.errors import SettingsError
+from db.errors import ConflictError, QueryTooComplexError, SettingsError
 
 Params = Mapping[str, Any] | None
 
@@ -69,52 +83,112 @@ class WriteQueue:
             yield entered
 
 
+class TimeLimit:
+    """How long one statement may run, in seconds (inf: no limit, while migrations run)."""
+
+    def __init__(self, milliseconds: int) -> None:
+        self.seconds = milliseconds / 1000 if milliseconds > 0 else math.inf
+
+
+# VM instructions between two calls of the progress handler (a page runs a few thousand)
+PROGRESS_STEPS = 10_000
+
+
+def statement_error(error: sqlite3.OperationalError, limit: TimeLimit) -> Exception:
+    """The coded error for an interrupted statement or a lock held too long, else `error`."""
+    message = str(error)
+    if message == "interrupted":
+        return QueryTooComplexError(
+            f"a statement ran past the statement time limit ({limit.seconds * 1000:.0f} ms); "
+            "nothing was written"
+        )
+    if message.startswith("database is locked"):
+        return ConflictError(
+            "the database is locked by another process (a migration or another server); "
+            "nothing was written, try again"
+        )
+    return error
+
+
 class Conn:
-    """One database connection: run SQL text with :name binds."""
+    """One database connection: run SQL text with :name binds. `slow=True` runs a statement
+    that may take longer than a page off the event loop."""
 
     dialect = "sqlite"
 
-    def __init__(self, raw: aiosqlite.Connection, counter: StatementCounter) -> None:
+    def __init__(
+        self,
+        raw: aiosqlite.Connection,
+        counter: StatementCounter,
+        limit: TimeLimit,
+        slow: "Callable[[], Conn] | None" = None,
+    ) -> None:
         self._raw = raw
         # the driver connection aiosqlite wraps (opened with check_same_thread=False)
-        self._sqlite = driver_connection(raw)
+        self._sqlite = cast(DeadlineConnection, driver_connection(raw))  # _connection_factory
         self._counter = counter
+        self._limit = limit
+        # where slow statements go (reader connections kept for them); None: this connection's
+        # own thread
+        self._slow = slow
 
-    async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
+    async def fetch_all(self, sql: str, params: Params = None, *, slow: bool = False) -> list[Row]:
         self._counter.count += 1
-        cursor = self._sqlite.execute(sql, params or {})
-        budget = budgets.current()
-        rows: list[Row] = (
-            cursor.fetchall() if budget is None else budgets.fetch_charged(cursor, budget, sql)
-        )
+        if slow:
+            if self._slow is not None:
+                return await self._slow().fetch_all(sql, params, slow=True)
+            return await self._in_thread(sql, params)
+        self._sqlite.deadline = time.monotonic() + self._limit.seconds
+        try:
+            cursor = self._sqlite.execute(sql, params or {})
+            budget = budgets.current()
+            rows: list[Row] = (
+                cursor.fetchall() if budget is None else budgets.fetch_charged(cursor, budget, sql)
+            )
+        except sqlite3.OperationalError as error:
+            raise statement_error(error, self._limit) from error
         return rows
 
-    async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
-        rows = await self.fetch_all(sql, params)
+    async def fetch_one(self, sql: str, params: Params = None, *, slow: bool = False) -> Row | None:
+        rows = await self.fetch_all(sql, params, slow=slow)
         return rows[0] if rows else None
 
-    async def fetch_val(self, sql: str, params: Params = None) -> Any:
-        row = await self.fetch_one(sql, params)
+    async def fetch_val(self, sql: str, params: Params = None, *, slow: bool = False) -> Any:
+        row = await self.fetch_one(sql, params, slow=slow)
         return None if row is None else row[0]  # type: ignore[index]
 
-    async def execute(self, sql: str, params: Params = None) -> None:
-        await self.fetch_all(sql, params)
+    async def execute(self, sql: str, params: Params = None, *, slow: bool = False) -> None:
+        await self.fetch_all(sql, params, slow=slow)
 
     async def execute_many(self, sql: str, params: Sequence[Mapping[str, Any]]) -> None:
         self._counter.count += 1
-        self._sqlite.executemany(sql, params)
+        self._sqlite.deadline = time.monotonic() + self._limit.seconds
+        try:
+            self._sqlite.executemany(sql, params)
+        except sqlite3.OperationalError as error:
+            raise statement_error(error, self._limit) from error
 
     async def in_thread(self, sql: str) -> None:
         """Run a statement that may wait (for a lock, for fsync) on aiosqlite's thread."""
         self._counter.count += 1
-        await self._raw.execute_fetchall(sql)
+        await self._in_thread(sql, None, limited=sql != "COMMIT")
+
+    async def _in_thread(self, sql: str, params: Params, limited: bool = True) -> list[Row]:
+        self._sqlite.deadline = time.monotonic() + self._limit.seconds if limited else math.inf
+        try:
+            rows = await self._raw.execute_fetchall(sql, params or {})
+        except sqlite3.OperationalError as error:
+            raise statement_error(error, self._limit) from error
+        return list(rows)
 
 
 class WriteConn(Conn):
     """The writer inside a transaction, with hooks that run when it ends."""
 
-    def __init__(self, raw: aiosqlite.Connection, counter: StatementCounter) -> None:
-        super().__init__(raw, counter)
+    def __init__(
+        self, raw: aiosqlite.Connection, counter: StatementCounter, limit: TimeLimit
+    ) -> None:
+        super().__init__(raw, counter, limit)
         self._after_commit: list[Callable[[], None]] = []
         self._on_rollback: list[Callable[[], None]] = []
 
@@ -159,6 +233,16 @@ def check_usable(path: Path) -> None:
         )
 
 
+class DeadlineConnection(sqlite3.Connection):
+    """A driver connection whose progress handler interrupts a statement past its deadline
+    (set by Conn before each statement)."""
+
+    deadline = math.inf
+
+    def past_deadline(self) -> int:
+        return 1 if time.monotonic() > self.deadline else 0
+
+
 def _connection_factory(synchronous: str, busy_timeout_ms: int) -> type[sqlite3.Connection]:
     if synchronous not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
         raise SettingsError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not '{synchronous}'")
@@ -168,14 +252,16 @@ def _connection_factory(synchronous: str, busy_timeout_ms: int) -> type[sqlite3.
         f"PRAGMA synchronous={synchronous}",
     )
 
-    class PragmaConnection(sqlite3.Connection):
-        """Sets the per-connection PRAGMAs on every connection databases opens."""
+    class PragmaConnection(DeadlineConnection):
+        """Sets the per-connection PRAGMAs and the progress handler on every connection
+        databases opens."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.row_factory = sqlite3.Row
             for pragma in pragmas:
                 self.execute(pragma)
+            self.set_progress_handler(self.past_deadline, PROGRESS_STEPS)
 
     return PragmaConnection
 
@@ -191,11 +277,13 @@ class Database:
         readers: int = 2,
         synchronous: str = "FULL",
         busy_timeout_ms: int = 5000,
+        statement_timeout_ms: int = 0,
     ) -> None:
         self.url = url
         self.path = sqlite_path(url)
         self.counter = StatementCounter()
         self.write_queue = WriteQueue()
+        self.limit = TimeLimit(statement_timeout_ms)
         self._readers_wanted = max(1, readers)
         self._databases = databases.Database(
             url,
@@ -208,6 +296,7 @@ class Database:
         self._writer: WriteConn | None = None
         self._readers: list[Conn] = []
         self._next_reader: itertools.cycle[Conn] | None = None
+        self._next_slow_reader: itertools.cycle[Conn] | None = None
         self._write_lock = asyncio.Lock()
         self._batch: _Batch | None = None
         self._committer: asyncio.Future[None] | None = None
@@ -216,12 +305,31 @@ class Database:
         check_usable(self.path)
         await self._databases.connect()
         writer_raw = await self._hold()
-        self._writer = WriteConn(writer_raw, self.counter)
+        self._writer = WriteConn(writer_raw, self.counter, self.limit)
+        slow_readers = []
         for _ in range(self._readers_wanted):
             raw = await self._hold()
             await raw.execute("PRAGMA query_only=ON")
-            self._readers.append(Conn(raw, self.counter))
+            slow_readers.append(Conn(raw, self.counter, self.limit))
+        self._next_slow_reader = itertools.cycle(slow_readers)
+        for _ in range(self._readers_wanted):
+            raw = await self._hold()
+            await raw.execute("PRAGMA query_only=ON")
+            self._readers.append(Conn(raw, self.counter, self.limit, self._slow_reader))
         self._next_reader = itertools.cycle(self._readers)
+
+    def _slow_reader(self) -> Conn:
+        assert self._next_slow_reader is not None
+        return next(self._next_slow_reader)
+
+    @contextmanager
+    def without_time_limit(self) -> Iterator[None]:
+        """Statements run unlimited meanwhile (migrations, before the app serves)."""
+        seconds, self.limit.seconds = self.limit.seconds, math.inf
+        try:
+            yield
+        finally:
+            self.limit.seconds = seconds
 
     async def _hold(self) -> aiosqlite.Connection:
         raw: aiosqlite.Connection = await hold_connection(self._databases, self._held)
@@ -232,6 +340,7 @@ class Database:
             await self._commit_batch()
             await self._held.aclose()
             self._readers.clear()
+            self._next_slow_reader = None
             self._writer = None
             await self._databases.disconnect()
 
@@ -269,7 +378,7 @@ class Database:
                 await complete_statement(writer.in_thread("BEGIN IMMEDIATE"))
                 batch = self._batch = _Batch()
                 self._committer = asyncio.ensure_future(self._commit_when_free())
-            conn = WriteConn(writer._raw, self.counter)
+            conn = WriteConn(writer._raw, self.counter, self.limit)
             await conn.execute("SAVEPOINT mutation")
             try:
                 yield conn

@@ -9,7 +9,7 @@ linked into place under its hash and the directory fsynced, before the metadata 
 commits. The database says which content is referenced; this module only moves bytes.
 
 `ContentStore` is the interface the files feature uses, inside its write transactions (`add`,
-`hold`, `drop`) and for downloads (`open`); this on-disk store serves SQLite, whose single
+`release`) and for downloads (`open`); this on-disk store serves SQLite, whose single
 writer orders every change. With PostgreSQL, content lives in the database instead
 (db/file_contents.py), so every API process sees every file.
 """
@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import os
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -40,6 +41,15 @@ class StagedFile:
     path: Path
     size_bytes: int
     sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContentScope:
+    """What a delete is about to remove, as SQL over its binds: `named` selects the content
+    hashes its versions name, `unnamed` those no version outside the delete names."""
+
+    named: str
+    unnamed: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,8 @@ class ContentStore:
         # content dropped by a transaction whose COMMIT is pending; a later mutation in the same
         # group commit that names it again takes it off (db/connection.py: group commit)
         self._doomed: set[str] = set()
+        self._doomed_lock = threading.Lock()
+        self._removals: set[asyncio.Future[None]] = set()
 
     def prepare(self) -> None:
         """Create the folders and remove what uploads interrupted by a crash left in tmp
@@ -152,29 +164,57 @@ class ContentStore:
     async def add(self, conn: WriteConn, staged: StagedFile) -> None:
         """Store staged content under its hash for a version the transaction is writing;
         content this call created goes again if the transaction rolls back."""
-        self._doomed.discard(staged.sha256)
+        with self._doomed_lock:
+            self._doomed.discard(staged.sha256)
         with _writing():
             added = await asyncio.to_thread(self._add, staged)
         if added:
             conn.on_rollback(lambda: self.remove([staged.sha256]))
 
-    async def hold(self, conn: WriteConn, hashes: Iterable[str]) -> None:
-        """Before rows naming these hashes are deleted: keep concurrent writers off this
-        content until the transaction ends. Nothing to do here: the SQLite writer is alone."""
+    async def release(self, conn: WriteConn, scope: ContentScope, params: dict[str, str]) -> None:
+        """Before the rows of `scope` are deleted: the content no other version names goes
+        once the transaction commits (the SQLite writer is alone: nothing to lock). The check
+        runs off the event loop; it costs the versions deleted, not the table."""
+        rows = await conn.fetch_all(scope.unnamed, params, slow=True)
+        if rows:
+            await self.drop(conn, [row["sha256"] for row in rows])
 
     async def drop(self, conn: WriteConn, hashes: Iterable[str]) -> None:
-        """Content no version names any more (checked after `hold`): it goes once the
-        transaction commits."""
+        """Content no version names any more: it goes once the transaction commits, on a
+        worker thread (a delete may free a million files); `settle` waits for it."""
         gone = set(hashes)
-        self._doomed |= gone
+        with self._doomed_lock:
+            self._doomed |= gone
 
         def remove_still_doomed() -> None:
-            if not self.backup_running():  # else the sweep removes it once the backup is done
-                self.remove(gone & self._doomed)
-            self._doomed -= gone
+            if self.backup_running():  # the sweep removes it once the backup is done
+                forget()
+                return
+            removal = asyncio.get_running_loop().run_in_executor(None, self._remove_doomed, gone)
+            self._removals.add(removal)
+            removal.add_done_callback(self._removals.discard)
+
+        def forget() -> None:
+            with self._doomed_lock:
+                self._doomed -= gone
 
         conn.after_commit(remove_still_doomed)
-        conn.on_rollback(lambda: self._doomed.difference_update(gone))
+        conn.on_rollback(forget)
+
+    def _remove_doomed(self, gone: set[str]) -> None:
+        """Remove each file unless an upload named its content again meanwhile (`add` takes
+        it off the doomed set under the same lock, then links it anew if it is gone)."""
+        for sha256 in gone:
+            with self._doomed_lock:
+                if sha256 in self._doomed:
+                    self._doomed.discard(sha256)
+                    self.path(sha256).unlink(missing_ok=True)
+
+    async def settle(self) -> None:
+        """Wait until the content dropped by committed transactions is removed (a delete
+        answers once its content is gone)."""
+        while self._removals:
+            await asyncio.gather(*self._removals)
 
     def _add(self, staged: StagedFile) -> bool:
         target = self.path(staged.sha256)

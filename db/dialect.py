@@ -39,6 +39,8 @@ TABLE_EXISTS = {
 # SQLite's single writer (BEGIN IMMEDIATE) already serialises migrations; PostgreSQL takes a
 # transaction-scoped advisory lock (an arbitrary constant key: "boternity migrations").
 MIGRATION_LOCK = {SQLITE: None, POSTGRESQL: "SELECT pg_advisory_xact_lock(7242411910)"}
+# Migrations run without the statement time limit (SQLite: Database.without_time_limit).
+UNLIMITED = {SQLITE: None, POSTGRESQL: "SET LOCAL statement_timeout = 0"}
 
 
 @lru_cache(maxsize=4096)

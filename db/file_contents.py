@@ -8,17 +8,17 @@ with SQLite) and copied in chunk by chunk, so memory stays bounded. The largest 
 file size limit (50 MiB by default).
 
 Locks (the order is in db/files.py): an upload inserts the content row, or share-locks it when
-it exists; a delete locks the content rows FOR UPDATE (`hold`), re-checks which of them no
-version names, and deletes those (`drop`). Downloads read one chunk per statement on the pool,
+it exists; a delete locks the content rows its versions name FOR UPDATE, then deletes those no
+other version names (`release`). Downloads read one chunk per statement on the pool,
 outside any transaction: a download racing the delete of the last version naming its content
 ends early.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 
 from db.connection import Conn, WriteConn
-from db.content import ContentStore, StagedFile, StoredContent
+from db.content import ContentScope, ContentStore, StagedFile, StoredContent
 from db.errors import ConflictError
 
 CHUNK_BYTES = 1024 * 1024
@@ -35,11 +35,6 @@ INSERT INTO file_content_chunks (sha256, chunk_index, data) VALUES (:sha256, :ch
 """
 CONTENT_SIZE = "SELECT size_bytes FROM file_contents WHERE sha256 = :sha256"
 CHUNK = "SELECT data FROM file_content_chunks WHERE sha256 = :sha256 AND chunk_index = :chunk_index"
-
-
-def _binds(hashes: list[str]) -> tuple[dict[str, str], str]:
-    binds = {f"h{index}": sha256 for index, sha256 in enumerate(hashes)}
-    return binds, ", ".join(f":{name}" for name in binds)
 
 
 class DatabaseContentStore(ContentStore):
@@ -71,24 +66,21 @@ class DatabaseContentStore(ContentStore):
                 )
                 index += 1
 
-    async def hold(self, conn: WriteConn, hashes: Iterable[str]) -> None:
-        """Lock these content rows (in hash order) until the transaction ends: uploads sharing
-        them wait, so the re-check after the delete sees every version naming them."""
-        wanted = sorted(set(hashes))
-        if wanted:
-            binds, placeholders = _binds(wanted)
-            await conn.execute(
-                f"SELECT sha256 FROM file_contents WHERE sha256 IN ({placeholders}) "  # noqa: S608 (binds only)
-                "ORDER BY sha256 FOR UPDATE",
-                binds,
-            )
-
-    async def drop(self, conn: WriteConn, hashes: Iterable[str]) -> None:
-        """Delete content no version names any more (held, then re-checked), chunks included."""
-        binds, placeholders = _binds(sorted(set(hashes)))
+    async def release(self, conn: WriteConn, scope: ContentScope, params: dict[str, str]) -> None:
+        """Lock the content the scope's versions name (in hash order) until the transaction
+        ends, so uploads sharing it wait and the check sees every version naming it, then
+        delete the content no other version names (chunks cascade). Both in SQL: no list of
+        hashes, whatever the number of versions."""
         await conn.execute(
-            f"DELETE FROM file_contents WHERE sha256 IN ({placeholders})",  # noqa: S608 (binds only)
-            binds,
+            f"SELECT sha256 FROM file_contents WHERE sha256 IN ({scope.named}) "  # noqa: S608 (constant texts)
+            "ORDER BY sha256 FOR UPDATE",
+            params,
+            slow=True,
+        )
+        await conn.execute(
+            f"DELETE FROM file_contents WHERE sha256 IN ({scope.unnamed})",  # noqa: S608 (constant texts)
+            params,
+            slow=True,
         )
 
     async def open(self, conn: Conn, sha256: str) -> StoredContent | None:

@@ -4,17 +4,18 @@ BotFileRow and FileVersionRow, and the rule that content goes once no version na
 Concurrent writers (PostgreSQL) take row locks in one order, bot, then file, then content, so
 they never deadlock and content never goes while a version still names it: an upload shares
 its bot's lock, upserts the file row, then adds (or share-locks) its content; a delete locks the
-file rows with their hashes, then the content, deletes, and re-checks which content is unnamed.
+bot (deleteBot) or the file row, then the content its versions name, and checks in SQL which of
+it no other version names before the rows go.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from typing import Any
 
 from db.batch import fetch_batched
 from db.connection import Conn, Row, WriteConn
-from db.content import ContentStore, StagedFile
+from db.content import ContentScope, ContentStore, StagedFile
 from db.counts import FILES, VERSIONS, totals
 from db.dialect import locking_variants
 
@@ -56,11 +57,33 @@ UPDATE bot_files SET
 WHERE id = :id
 RETURNING {_FILE_COLUMNS}
 """  # noqa: S608 (constant columns)
-DELETE_FILE = "DELETE FROM bot_files WHERE bot_id = :bot_id AND filename = :filename RETURNING id"
-FILE_HASHES = locking_variants("""
-SELECT v.sha256 FROM bot_file_versions v JOIN bot_files f ON f.id = v.file_id
-WHERE f.bot_id = :bot_id AND (:filename IS NULL OR f.filename = :filename)
-""")
+LOCK_FILE = locking_variants(
+    "SELECT id FROM bot_files WHERE bot_id = :bot_id AND filename = :filename"
+)
+DELETE_FILE = "DELETE FROM bot_files WHERE id = :id"
+# The content hashes a delete's versions name (`named`) and those no version outside the delete
+# names (`unnamed`): checked in SQL through the (sha256, file_id) index, so a delete of any size
+# sends no list of hashes (migrations/0012_content_check.sql).
+_SCOPE = {
+    "file": "SELECT sha256 FROM bot_file_versions WHERE file_id = :file_id",
+    "bot": """SELECT v.sha256 FROM bot_files AS f
+JOIN bot_file_versions AS v ON v.file_id = f.id WHERE f.bot_id = :bot_id""",
+}
+_OUTSIDE = {
+    "file": "o.file_id <> :file_id",
+    "bot": "o.file_id NOT IN (SELECT id FROM bot_files WHERE bot_id = :bot_id)",
+}
+CONTENT_SCOPES = {
+    kind: ContentScope(
+        named=_SCOPE[kind],
+        unnamed=f"""SELECT named.sha256
+FROM (SELECT DISTINCT sha256 FROM ({_SCOPE[kind]}) AS s) AS named
+WHERE NOT EXISTS (
+    SELECT 1 FROM bot_file_versions AS o WHERE o.sha256 = named.sha256 AND {_OUTSIDE[kind]}
+)""",  # noqa: S608 (constant texts)
+    )
+    for kind in ("file", "bot")
+}
 
 
 # UNION ALL terms per statement: SQLite allows 500 (SQLITE_MAX_COMPOUND_SELECT)
@@ -148,11 +171,6 @@ def _version(row: Row) -> FileVersionRow:
         sha256=row["sha256"],
         created_at=row["created_at"],
     )
-
-
-def _binds(prefix: str, values: Sequence[str]) -> tuple[dict[str, str], str]:
-    binds = {f"{prefix}{index}": value for index, value in enumerate(values)}
-    return binds, ", ".join(f":{name}" for name in binds)
 
 
 async def get_file(conn: Conn, *, id: str) -> BotFileRow | None:
@@ -249,41 +267,21 @@ async def delete_file(
     conn: WriteConn, *, bot_id: str, filename: str, store: ContentStore
 ) -> str | None:
     """Delete a file with its versions and the content no other version names. Returns the
-    deleted file's id (deleteFile returns it), None when there was no such file."""
-    hashes = await hold_content(conn, bot_id=bot_id, filename=filename, store=store)
-    row = await conn.fetch_one(DELETE_FILE, {"bot_id": bot_id, "filename": filename})
+    deleted file's id (deleteFile returns it), None when there was no such file. The file row
+    is locked first (PostgreSQL), then its content; the cascade runs off the event loop."""
+    row = await conn.fetch_one(LOCK_FILE[conn.dialect], {"bot_id": bot_id, "filename": filename})
     if row is None:
         return None
-    await release_content(conn, hashes=hashes, store=store)
     file_id: str = row["id"]
+    await store.release(conn, CONTENT_SCOPES["file"], {"file_id": file_id})
+    await conn.execute(DELETE_FILE, {"id": file_id}, slow=True)
     return file_id
 
 
-async def hold_content(
-    conn: WriteConn, *, bot_id: str, filename: str | None = None, store: ContentStore
-) -> set[str]:
-    """Before deleting a bot's files (one file when filename is given): their rows and
-    content held (PostgreSQL row locks), and the content hashes their versions name."""
-    rows = await conn.fetch_all(FILE_HASHES[conn.dialect], {"bot_id": bot_id, "filename": filename})
-    hashes = {row["sha256"] for row in rows}
-    await store.hold(conn, hashes)
-    return hashes
-
-
-async def release_content(conn: WriteConn, *, hashes: Iterable[str], store: ContentStore) -> None:
-    """After rows naming these (held) hashes were deleted: drop the content no version names
-    any more."""
-    wanted = sorted(hashes)
-    if not wanted:
-        return
-    binds, placeholders = _binds("h", wanted)
-    rows = await conn.fetch_all(
-        f"SELECT DISTINCT sha256 FROM bot_file_versions WHERE sha256 IN ({placeholders})",  # noqa: S608 (binds only)
-        binds,
-    )
-    unreferenced = set(wanted) - {row["sha256"] for row in rows}
-    if unreferenced:
-        await store.drop(conn, unreferenced)
+async def release_bot_content(conn: WriteConn, *, bot_id: str, store: ContentStore) -> None:
+    """Before deleting a bot (held by db.bots.lock_bot): the content only its files' versions
+    name goes with it."""
+    await store.release(conn, CONTENT_SCOPES["bot"], {"bot_id": bot_id})
 
 
 async def _pages(

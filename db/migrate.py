@@ -20,7 +20,7 @@ from pathlib import Path
 
 from db.codec import Clock, format_timestamp
 from db.connection import Conn, Database, WriteConn
-from db.dialect import MIGRATION_LOCK, SQLITE, TABLE_EXISTS, migration_ddl
+from db.dialect import MIGRATION_LOCK, SQLITE, TABLE_EXISTS, UNLIMITED, migration_ddl
 from db.errors import MigrationError
 
 _FILE_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)(?:\.(sqlite|postgresql))?\.sql$")
@@ -112,6 +112,11 @@ def _check_known(applied: dict[int, tuple[str, str]], migrations: list[Migration
 
 async def migrate(db: Database, clock: Clock, source: Path | None = None) -> list[str]:
     """Apply every pending migration; returns the names applied."""
+    with db.without_time_limit():
+        return await _migrate(db, clock, source)
+
+
+async def _migrate(db: Database, clock: Clock, source: Path | None) -> list[str]:
     dialect = db.read().dialect
     migrations = load_migrations(source, dialect)
     await db.read().fetch_all("SELECT 1")  # reachable before anything else
@@ -156,10 +161,10 @@ async def pending(conn: Conn, source: Path | None = None) -> list[str]:
 
 async def _take_turn(conn: WriteConn) -> None:
     """Migrations run by several processes at once take turns (PostgreSQL; SQLite's single
-    writer already does)."""
-    lock = MIGRATION_LOCK[conn.dialect]
-    if lock is not None:
-        await conn.execute(lock)
+    writer already does), without the statement time limit."""
+    for statement in (MIGRATION_LOCK[conn.dialect], UNLIMITED[conn.dialect]):
+        if statement is not None:
+            await conn.execute(statement)
 
 
 async def _set_wal(db: Database) -> None:

@@ -32,6 +32,7 @@ from db.connection import (
     Params,
     Row,
     StatementCounter,
+    TimeLimit,
     WriteConn,
     WriteQueue,
     complete_statement,
@@ -39,7 +40,7 @@ from db.connection import (
 )
 from db.databases_adapter import asyncpg_pool
 from db.dialect import POSTGRESQL, bound, numbered
-from db.errors import ConflictError, SettingsError
+from db.errors import ConflictError, QueryTooComplexError, SettingsError
 
 SCHEMES = ("postgresql", "postgres")
 NOTIFY = """
@@ -68,6 +69,15 @@ def _collisions() -> Iterator[None]:
             f"a concurrent write changed the same data ({type(error).__name__}); "
             "nothing was written, try again"
         ) from error
+    except asyncpg.LockNotAvailableError as error:
+        raise ConflictError(
+            "a lock was held longer than the lock timeout (a migration or another writer); "
+            "nothing was written, try again"
+        ) from error
+    except asyncpg.QueryCanceledError as error:
+        raise QueryTooComplexError(
+            "a statement ran past the statement time limit; nothing was written"
+        ) from error
 
 
 def _charge(rows: list[Row]) -> None:
@@ -87,7 +97,7 @@ class PostgresConn(Conn):
         self._target = target
         self._counter = counter
 
-    async def fetch_all(self, sql: str, params: Params = None) -> list[Row]:
+    async def fetch_all(self, sql: str, params: Params = None, *, slow: bool = False) -> list[Row]:
         query, args = _args(sql, params)
         self._counter.count += 1
         with _collisions():
@@ -95,7 +105,7 @@ class PostgresConn(Conn):
         _charge(rows)
         return rows
 
-    async def fetch_one(self, sql: str, params: Params = None) -> Row | None:
+    async def fetch_one(self, sql: str, params: Params = None, *, slow: bool = False) -> Row | None:
         query, args = _args(sql, params)
         self._counter.count += 1
         with _collisions():
@@ -104,13 +114,13 @@ class PostgresConn(Conn):
             _charge([row])
         return row
 
-    async def fetch_val(self, sql: str, params: Params = None) -> Any:
+    async def fetch_val(self, sql: str, params: Params = None, *, slow: bool = False) -> Any:
         query, args = _args(sql, params)
         self._counter.count += 1
         with _collisions():
             return await self._target.fetchval(query, *args)
 
-    async def execute(self, sql: str, params: Params = None) -> None:
+    async def execute(self, sql: str, params: Params = None, *, slow: bool = False) -> None:
         query, args = _args(sql, params)
         self._counter.count += 1
         with _collisions():
@@ -159,16 +169,29 @@ class PostgresDatabase(Database):
     """The app's pool: `read()` for a statement outside a transaction, `write()` for one write
     transaction."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        statement_timeout_ms: int = 0,
+        lock_timeout_ms: int = 0,
+    ) -> None:
         self.url = url
         self.counter = StatementCounter()
         self.write_queue = WriteQueue()
+        self.limit = TimeLimit(statement_timeout_ms)
         self._databases = databases.Database(
             url,
             min_size=1,
             max_size=max(1, pool_size),
             reset=_keep_session,
             statement_cache_size=1024,
+            # every statement of every pool connection (0: none); migrations lift it
+            server_settings={
+                "statement_timeout": str(max(0, statement_timeout_ms)),
+                "lock_timeout": str(max(0, lock_timeout_ms)),
+            },
         )
         self._reader: PostgresConn | None = None
 

@@ -204,7 +204,18 @@ class Settings:
         ),
     )
     busy_timeout_ms: int = field(
-        default=5000, metadata=_doc("How long SQLite waits for another process's lock.")
+        default=5000,
+        metadata=_doc(
+            "How long a write waits for a lock another process holds (SQLite busy_timeout,"
+            " PostgreSQL lock_timeout); past it the write is CONFLICT."
+        ),
+    )
+    statement_timeout_ms: int = field(
+        default=30000,
+        metadata=_doc(
+            "Longest one database statement may run, in ms (0: no limit); past it the request"
+            " is QUERY_TOO_COMPLEX and nothing is written. Migrations run without it."
+        ),
     )
     circuit_failure_threshold: int = field(
         default=3, metadata=_doc("Consecutive failures that open a provider's circuit.")

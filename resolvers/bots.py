@@ -8,7 +8,7 @@ from db import bots as db_bots
 from db.codec import MAX_INT32, new_id, parse_uuid
 from db.errors import ConflictError, NotFoundError, ValidationError
 from resolvers import events
-from resolvers.files import hold_bot_content, release_bot_content
+from resolvers.files import content_store, release_bot_content
 from resolvers.slug import slug_candidates, slugify
 from schema.bots import (
     Bot,
@@ -203,10 +203,10 @@ class BotMutation:
     ) -> strawberry.ID:
         bot_id = parse_uuid(id)
         async with info.context.db.write() as conn:
-            hashes = await hold_bot_content(conn, info.context, bot_id)
+            await release_bot_content(conn, info.context, bot_id)
             deleted = await db_bots.delete_bot(conn, id=bot_id)
             events.bot_deleted(conn, info.context, bot_id, deleted)
-            await release_bot_content(conn, info.context, hashes)
+        await content_store(info.context).settle()
         if not deleted:
             raise NotFoundError(f"no bot with id {bot_id}")
         return strawberry.ID(bot_id)

@@ -51,17 +51,11 @@ def content_store(context: Context) -> ContentStore:
     return context.content
 
 
-async def hold_bot_content(conn: WriteConn, context: Context, bot_id: str) -> set[str]:
-    """deleteBot, before deleting the bot: the bot, its files and their content held
-    (PostgreSQL row locks, in the order db/files.py gives); the content hashes they name."""
+async def release_bot_content(conn: WriteConn, context: Context, bot_id: str) -> None:
+    """deleteBot, before deleting the bot: the bot held (PostgreSQL row lock, in the order
+    db/files.py gives); its files' content that no other version names goes with it."""
     await db_bots.lock_bot(conn, id=bot_id, exclusive=True)
-    return await db_files.hold_content(conn, bot_id=bot_id, store=content_store(context))
-
-
-async def release_bot_content(conn: WriteConn, context: Context, hashes: set[str]) -> None:
-    """deleteBot, after deleting the bot: its files' content that no version names any more
-    goes with it."""
-    await db_files.release_content(conn, hashes=hashes, store=content_store(context))
+    await db_files.release_bot_content(conn, bot_id=bot_id, store=content_store(context))
 
 
 @strawberry.type
@@ -177,6 +171,7 @@ class FileMutation:
         store = content_store(info.context)
         async with info.context.db.write() as conn:
             file_id = await db_files.delete_file(conn, bot_id=owner, filename=name, store=store)
+        await store.settle()
         if file_id is None:
             raise NotFoundError(f"bot {owner} has no file named '{name}'")
         forget_loaded_files(info.context)
