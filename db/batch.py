@@ -22,15 +22,19 @@ async def fetch_batched(
     items: Sequence[Mapping[str, Any]],
     shared: Mapping[str, Any] | None = None,
     rows: int = BATCH_ROWS,
+    slow: bool = False,
 ) -> list[tuple[int, Row]]:
-    """Run make_sql(n) once per `rows` items (n <= rows), binding item n's values as <name><n> (plus
-    the shared binds). Returns (item offset of the statement, row) pairs, so a row that names
-    its item number n belongs to items[offset + n]."""
+    """Run make_sql(n) once per `rows` items (n <= rows), binding item n's values as <name><n>
+    (plus the shared binds; `slow`: statements that may take longer than a page run off the
+    event loop, see db/connection.py). Returns (item offset of the statement, row) pairs, so a
+    row that names its item number n belongs to items[offset + n]."""
     found: list[tuple[int, Row]] = []
     for start in range(0, len(items), rows):
         chunk = items[start : start + rows]
         params = dict(shared or {})
         for n, item in enumerate(chunk):
             params.update({f"{name}{n}": value for name, value in item.items()})
-        found += [(start, row) for row in await conn.fetch_all(make_sql(len(chunk)), params)]
+        found += [
+            (start, row) for row in await conn.fetch_all(make_sql(len(chunk)), params, slow=slow)
+        ]
     return found

@@ -1,9 +1,11 @@
 """The builder tables: the only place a builder_drafts or builder_memory_entries record becomes a
 BuilderDraftRow or BuilderMemoryRow.
 
-A draft's state is stored as compact JSON text and parsed when read; its summary fields
-(initial_description, phase) are taken from the parsed state here, on read, so a malformed
-stored state never breaks a read (domain.md D.3).
+A draft's state is stored as compact JSON text and parsed only when a client asks for it; its
+summary fields (initial_description, phase) are taken from the state when it is saved and
+stored beside it (migrations/0013_builder_draft_summaries.*), so a page of drafts costs the same
+whatever the size of their states, and a malformed stored state never breaks a read
+(domain.md D.3).
 """
 
 from dataclasses import dataclass
@@ -11,8 +13,12 @@ from typing import Any
 
 from db.codec import dump_json, load_json
 from db.connection import Conn, Row
+from db.counts import DRAFTS, total
 
-_DRAFT_COLUMNS = "session_id, state, schema_version, revision, created_at, updated_at"
+_DRAFT_COLUMNS = (
+    "session_id, state, schema_version, revision, created_at, updated_at, initial_description, "
+    "phase"
+)
 _MEMORY_COLUMNS = (
     "id, purpose_category, custom_category, initial_description, chosen_tone, chosen_model, "
     "chosen_skills, bot_slug, created_at"
@@ -20,10 +26,13 @@ _MEMORY_COLUMNS = (
 
 GET_DRAFT = f"SELECT {_DRAFT_COLUMNS} FROM builder_drafts WHERE session_id = :session_id"  # noqa: S608 (constant columns)
 SET_DRAFT = f"""
-INSERT INTO builder_drafts (session_id, state, schema_version, revision, created_at, updated_at)
-VALUES (:session_id, :state, :schema_version, 1, :now, :now)
+INSERT INTO builder_drafts (session_id, state, schema_version, revision, created_at, updated_at,
+                            initial_description, phase)
+VALUES (:session_id, :state, :schema_version, 1, :now, :now, :initial_description, :phase)
 ON CONFLICT (session_id) DO UPDATE SET
     state = excluded.state,
+    initial_description = excluded.initial_description,
+    phase = excluded.phase,
     schema_version = excluded.schema_version,
     revision = builder_drafts.revision + 1,
     updated_at = excluded.updated_at
@@ -33,6 +42,8 @@ RETURNING {_DRAFT_COLUMNS}
 UPDATE_DRAFT_IF_CURRENT = f"""
 UPDATE builder_drafts SET
     state = :state,
+    initial_description = :initial_description,
+    phase = :phase,
     schema_version = :schema_version,
     revision = revision + 1,
     updated_at = :now
@@ -54,7 +65,6 @@ WHERE (updated_at, session_id) < (:after_updated_at, :after_session_id)
 ORDER BY updated_at DESC, session_id DESC
 LIMIT :limit
 """  # noqa: S608 (constant columns)
-COUNT_DRAFTS = "SELECT count(*) FROM builder_drafts"
 
 INSERT_MEMORY = f"""
 INSERT INTO builder_memory_entries (id, purpose_category, custom_category, initial_description,
@@ -87,15 +97,27 @@ CUSTOM = "custom"
 
 
 @dataclass(frozen=True, slots=True)
+class DraftSummary:
+    """What a list shows of a draft, taken from its state when it is saved."""
+
+    initial_description: str  # state.initial_description, "" when absent or not a string
+    phase: str | None  # state.phase when it is a string, else None
+
+
+@dataclass(frozen=True, slots=True)
 class BuilderDraftRow:
     session_id: str
-    state: Any  # the parsed state; a stored text that is not JSON comes back as that string
+    state_json: str  # the stored text, parsed only when asked for (`state`)
     schema_version: int
     revision: int
     created_at: str
     updated_at: str
-    initial_description: str  # state.initial_description, "" when absent or not a string
-    phase: str | None  # state.phase when it is a string, else None
+    initial_description: str
+    phase: str | None
+
+    def state(self) -> Any:
+        """The parsed state; a stored text that is not JSON comes back as that string."""
+        return _parse_state(self.state_json)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,17 +145,27 @@ def _string_field(state: Any, key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def draft_summary(state: Any) -> DraftSummary:
+    """The summary fields of a state being saved."""
+    return DraftSummary(
+        initial_description=_string_field(state, "initial_description") or "",
+        phase=_string_field(state, "phase"),
+    )
+
+
 def _draft(row: Row) -> BuilderDraftRow:
-    state = _parse_state(row["state"])
+    summary = DraftSummary(row["initial_description"], row["phase"])
+    if summary.initial_description is None:  # written outside the API: no summary stored
+        summary = draft_summary(_parse_state(row["state"]))
     return BuilderDraftRow(
         session_id=row["session_id"],
-        state=state,
+        state_json=row["state"],
         schema_version=row["schema_version"],
         revision=row["revision"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
-        initial_description=_string_field(state, "initial_description") or "",
-        phase=_string_field(state, "phase"),
+        initial_description=summary.initial_description,
+        phase=summary.phase,
     )
 
 
@@ -157,7 +189,13 @@ async def get_draft(conn: Conn, *, session_id: str) -> BuilderDraftRow | None:
 
 
 async def set_draft(
-    conn: Conn, *, session_id: str, state_json: str, schema_version: int, now: str
+    conn: Conn,
+    *,
+    session_id: str,
+    state_json: str,
+    summary: DraftSummary,
+    schema_version: int,
+    now: str,
 ) -> BuilderDraftRow:
     """Insert or replace a draft's state: revision 1 on insert, +1 on update; created_at kept."""
     row = await conn.fetch_one(
@@ -165,6 +203,8 @@ async def set_draft(
         {
             "session_id": session_id,
             "state": state_json,
+            "initial_description": summary.initial_description,
+            "phase": summary.phase,
             "schema_version": schema_version,
             "now": now,
         },
@@ -178,6 +218,7 @@ async def update_draft_if_current(
     *,
     session_id: str,
     state_json: str,
+    summary: DraftSummary,
     schema_version: int,
     expected_revision: int | None,
     expected_updated_at: str | None,
@@ -190,6 +231,8 @@ async def update_draft_if_current(
         {
             "session_id": session_id,
             "state": state_json,
+            "initial_description": summary.initial_description,
+            "phase": summary.phase,
             "schema_version": schema_version,
             "expected_revision": expected_revision,
             "expected_updated_at": expected_updated_at,
@@ -218,8 +261,7 @@ async def list_drafts(
 
 
 async def count_drafts(conn: Conn) -> int:
-    count: int = await conn.fetch_val(COUNT_DRAFTS)
-    return count
+    return await total(conn, kind=DRAFTS, parent_id="")
 
 
 async def create_memory_entry(

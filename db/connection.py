@@ -136,7 +136,7 @@ class Conn:
         self._counter.count += 1
         if slow:
             if self._slow is not None:
-                return await self._slow().fetch_all(sql, params, slow=True)
+                return await self._slow()._in_thread(sql, params)
             return await self._in_thread(sql, params)
         self._sqlite.deadline = time.monotonic() + self._limit.seconds
         try:

@@ -233,8 +233,10 @@ async def count_entry_scopes(conn: Conn, *, scopes: Sequence[tuple[str, str]]) -
         for index in indexes:
             bot_id, prefix = scopes[index]
             items.append({"bot": bot_id, "lo": prefix, **_upper(prefix_end(prefix))})
-        sql = COUNTS_SQL[bounded]
-        for offset, row in await fetch_batched(conn, sql, items, rows=PAGES_PER_STATEMENT):
+        sql = COUNTS_SQL[bounded]  # a prefix's count costs its matches: off the event loop
+        for offset, row in await fetch_batched(
+            conn, sql, items, rows=PAGES_PER_STATEMENT, slow=True
+        ):
             counts[indexes[offset + row["scope"]]] = int(row["total"])
     return counts
 

@@ -1,6 +1,7 @@
 -- Exact row counts kept by triggers in the transaction of every write (issue 15): a total
 -- costs one row whatever the table's size. kind and parent_id: 'kv', 'files' and 'audit' per
--- bot id, 'versions' per file id, 'memory_audit' per memory id, 'bots' per '<status>/<category>'.
+-- bot id, 'versions' per file id, 'memory_audit' per memory id, 'bots' per '<status>/<category>',
+-- 'drafts' (all builder drafts) under ''.
 -- Rows of a deleted bot or file go with it; audit counts stay (the log outlives its bot).
 -- PostgreSQL: statement-level triggers over transition tables, one upsert per statement (a
 -- cascade of a million rows is one grouped update); rows are taken in (kind, parent_id) order.
@@ -25,6 +26,7 @@ INSERT INTO row_counts (kind, parent_id, total)
 SELECT 'audit', bot_id, count(*) FROM memory_audit_entries GROUP BY bot_id;
 INSERT INTO row_counts (kind, parent_id, total)
 SELECT 'memory_audit', memory_id, count(*) FROM memory_audit_entries GROUP BY memory_id;
+INSERT INTO row_counts (kind, parent_id, total) SELECT 'drafts', '', count(*) FROM builder_drafts;
 
 CREATE FUNCTION count_bots_insert() RETURNS trigger LANGUAGE plpgsql AS '
 BEGIN
@@ -163,3 +165,30 @@ END
 CREATE OR REPLACE TRIGGER count_audit_insert AFTER INSERT ON memory_audit_entries
     REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION count_audit_insert();
+
+CREATE FUNCTION count_drafts_insert() RETURNS trigger LANGUAGE plpgsql AS '
+BEGIN
+INSERT INTO row_counts (kind, parent_id, total)
+SELECT k, p, sum(d) FROM (SELECT ''drafts'', '''', 1 FROM added) AS changes (k, p, d)
+GROUP BY k, p HAVING sum(d) <> 0 ORDER BY k, p
+ON CONFLICT (kind, parent_id) DO UPDATE SET total = row_counts.total + excluded.total;
+    RETURN NULL;
+END
+';
+
+CREATE OR REPLACE TRIGGER count_drafts_insert AFTER INSERT ON builder_drafts
+    REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION count_drafts_insert();
+
+CREATE FUNCTION count_drafts_delete() RETURNS trigger LANGUAGE plpgsql AS '
+BEGIN
+UPDATE row_counts AS c SET total = c.total - g.n
+FROM (SELECT k, p, count(*) AS n FROM (SELECT ''drafts'', '''' FROM removed) AS gone (k, p) GROUP BY k, p ORDER BY k, p) AS g
+WHERE c.kind = g.k AND c.parent_id = g.p;
+    RETURN NULL;
+END
+';
+
+CREATE OR REPLACE TRIGGER count_drafts_delete AFTER DELETE ON builder_drafts
+    REFERENCING OLD TABLE AS removed
+    FOR EACH STATEMENT EXECUTE FUNCTION count_drafts_delete();

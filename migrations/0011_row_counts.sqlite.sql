@@ -1,6 +1,7 @@
 -- Exact row counts kept by triggers in the transaction of every write (issue 15): a total
 -- costs one row whatever the table's size. kind and parent_id: 'kv', 'files' and 'audit' per
--- bot id, 'versions' per file id, 'memory_audit' per memory id, 'bots' per '<status>/<category>'.
+-- bot id, 'versions' per file id, 'memory_audit' per memory id, 'bots' per '<status>/<category>',
+-- 'drafts' (all builder drafts) under ''.
 -- Rows of a deleted bot or file go with it; audit counts stay (the log outlives its bot).
 CREATE TABLE row_counts (
     kind TEXT NOT NULL,
@@ -21,6 +22,7 @@ INSERT INTO row_counts (kind, parent_id, total)
 SELECT 'audit', bot_id, count(*) FROM memory_audit_entries GROUP BY bot_id;
 INSERT INTO row_counts (kind, parent_id, total)
 SELECT 'memory_audit', memory_id, count(*) FROM memory_audit_entries GROUP BY memory_id;
+INSERT INTO row_counts (kind, parent_id, total) SELECT 'drafts', '', count(*) FROM builder_drafts;
 
 CREATE TRIGGER count_bots_insert AFTER INSERT ON bots BEGIN
     INSERT INTO row_counts (kind, parent_id, total)
@@ -76,4 +78,13 @@ CREATE TRIGGER count_audit_insert AFTER INSERT ON memory_audit_entries BEGIN
     ON CONFLICT (kind, parent_id) DO UPDATE SET total = row_counts.total + 1;
     INSERT INTO row_counts (kind, parent_id, total) VALUES ('memory_audit', new.memory_id, 1)
     ON CONFLICT (kind, parent_id) DO UPDATE SET total = row_counts.total + 1;
+END;
+
+CREATE TRIGGER count_drafts_insert AFTER INSERT ON builder_drafts BEGIN
+    INSERT INTO row_counts (kind, parent_id, total) VALUES ('drafts', '', 1)
+    ON CONFLICT (kind, parent_id) DO UPDATE SET total = row_counts.total + 1;
+END;
+
+CREATE TRIGGER count_drafts_delete AFTER DELETE ON builder_drafts BEGIN
+    UPDATE row_counts SET total = total - 1 WHERE kind = 'drafts' AND parent_id = '';
 END;

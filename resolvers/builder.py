@@ -5,7 +5,7 @@ from typing import Annotated, Any
 import strawberry
 
 from db import builder as db_builder
-from db.builder import BuilderDraftRow
+from db.builder import BuilderDraftRow, draft_summary
 from db.codec import new_id, parse_uuid
 from db.connection import Conn
 from db.errors import PreconditionFailedError, ValidationError
@@ -104,6 +104,7 @@ async def _save(
             conn,
             session_id=session_id,
             state_json=state_json,
+            summary=draft_summary(input.state),
             schema_version=input.schema_version,
             now=now,
         )
@@ -111,6 +112,7 @@ async def _save(
         conn,
         session_id=session_id,
         state_json=state_json,
+        summary=draft_summary(input.state),
         schema_version=input.schema_version,
         expected_revision=input.expected_revision,
         expected_updated_at=input.expected_updated_at,

@@ -46,10 +46,7 @@ _PHASES = {phase.value: phase for phase in BuilderPhase}
 )
 class BuilderDraft:
     session_id: strawberry.ID = strawberry.field(description="The wizard session's UUID.")
-    state: JSON = strawberry.field(
-        description="The builder state document, returned exactly as saved (a JSON object). "
-        "A stored text that is not JSON (written outside this API) comes back as a JSON string."
-    )
+    row: strawberry.Private[BuilderDraftRow]  # its state is parsed only when asked for
     schema_version: int = strawberry.field(description="Version of the state's shape (>= 1).")
     revision: int = strawberry.field(
         description="1 on first save, +1 per save; pass it as expectedRevision to save safely."
@@ -64,11 +61,18 @@ class BuilderDraft:
         description="Taken from state.phase; null when absent or not a known phase."
     )
 
+    @strawberry.field(
+        description="The builder state document, returned exactly as saved (a JSON object). "
+        "A stored text that is not JSON (written outside this API) comes back as a JSON string."
+    )
+    def state(self) -> JSON:
+        return JSON(self.row.state())
+
     @classmethod
     def from_row(cls, row: BuilderDraftRow) -> "BuilderDraft":
         return cls(
             session_id=strawberry.ID(row.session_id),
-            state=JSON(row.state),
+            row=row,
             schema_version=row.schema_version,
             revision=row.revision,
             created_at=DateTime(row.created_at),

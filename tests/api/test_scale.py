@@ -12,6 +12,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from db import builder as db_builder
 from db import files as db_files
 from db.codec import new_id
 from db.connection import Database
@@ -219,7 +220,7 @@ async def test_totals_stay_exact_under_concurrent_writes(
             *(post(client, delete_kv, {"b": main, "k": f"k{n}"}) for n in range(0, 30, 3)),
             *(post(client, log, {"b": main, "m": memories[n % 3]}) for n in range(CLIENTS)),
             *(post(client, update, {"id": bot_id}) for bot_id in ids[1:CLIENTS:4]),
-            *(post(client, DELETE_BOT, {"id": bot_id}) for bot_id in ids[2:CLIENTS:5]),
+            *(post(client, DELETE_BOT, {"id": bot_id}) for bot_id in ids[2:CLIENTS:4]),
         ]
         await asyncio.gather(*writes)
         totals = await post(
@@ -251,4 +252,38 @@ async def test_totals_stay_exact_under_concurrent_writes(
                 page = (await post(client, listing, {"s": status, "c": category}))["bots"]
                 assert page["totalCount"] == len(page["nodes"]), (status, category)
         everything = (await post(client, listing, {}))["bots"]
-        assert everything["totalCount"] == CLIENTS - len(ids[2:CLIENTS:5])
+        assert everything["totalCount"] == CLIENTS - len(ids[2:CLIENTS:4])
+
+
+SAVE_DRAFT = (
+    "mutation($input: SaveBuilderDraftInput!) { saveBuilderDraft(input: $input) { revision } }"
+)
+
+
+async def test_builder_drafts_list_summaries_without_parsing_states(
+    gql: GraphQL, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sessions = [new_id() for _ in range(3)]
+    for n, session in enumerate(sessions):
+        state = {"initial_description": f"bot {n}", "phase": "model", "notes": "x" * 100_000}
+        await gql(SAVE_DRAFT, {"input": {"sessionId": session, "state": state}})
+    parsed: list[str] = []
+    original = db_builder._parse_state
+
+    def counting(text: str) -> Any:
+        parsed.append(text)
+        return original(text)
+
+    monkeypatch.setattr(db_builder, "_parse_state", counting)
+    summaries = await gql("{ builderDrafts { nodes { initialDescription phase } } }")
+    assert summaries["builderDrafts"]["nodes"] == [
+        {"initialDescription": f"bot {n}", "phase": "MODEL"} for n in (2, 1, 0)
+    ]
+    assert parsed == []
+    states = await gql("{ builderDrafts { nodes { state } } }")
+    assert [node["state"]["initial_description"] for node in states["builderDrafts"]["nodes"]] == [
+        "bot 2",
+        "bot 1",
+        "bot 0",
+    ]
+    assert len(parsed) == 3
