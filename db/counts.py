@@ -7,7 +7,7 @@ from db.batch import fetch_batched, values_rows
 from db.connection import Conn
 
 KV, FILES, VERSIONS, AUDIT, MEMORY_AUDIT = "kv", "files", "versions", "audit", "memory_audit"
-DRAFTS = "drafts"  # all builder drafts, parent_id
+DRAFTS, PROVIDERS = "drafts", "providers"  # all builder drafts, all providers: parent_id ""
 BOT_COUNTS = "SELECT parent_id, total FROM row_counts WHERE kind = 'bots'"
 
 

@@ -4,6 +4,7 @@ ProviderHealthRow."""
 from dataclasses import dataclass
 
 from db.connection import Conn, Row
+from db.counts import PROVIDERS, total
 from db.dialect import SQLITE, locking_variants
 
 _COLUMNS = (
@@ -135,6 +136,11 @@ async def set_provider_health(
     )
     assert row is not None  # an upsert with RETURNING always returns its row
     return _provider_health(row)
+
+
+async def count_providers(conn: Conn) -> int:
+    """How many providers exist (kept in row_counts; exact within this transaction)."""
+    return await total(conn, kind=PROVIDERS, parent_id="")
 
 
 async def delete_provider_health(conn: Conn, *, name: str) -> bool:

@@ -217,6 +217,13 @@ class Settings:
             " is QUERY_TOO_COMPLEX and nothing is written. Migrations run without it."
         ),
     )
+    max_providers: int = field(
+        default=200,
+        metadata=_doc(
+            "Most providers that may exist; saving or recording a call for one more is CONFLICT"
+            " (a provider list is small, and any write key could otherwise grow it)."
+        ),
+    )
     circuit_failure_threshold: int = field(
         default=3, metadata=_doc("Consecutive failures that open a provider's circuit.")
     )

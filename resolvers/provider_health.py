@@ -11,7 +11,7 @@ import strawberry
 from db import provider_health as db_provider_health
 from db.codec import format_timestamp, parse_timestamp
 from db.connection import Conn
-from db.errors import ValidationError
+from db.errors import ConflictError, ValidationError
 from db.provider_health import ProviderHealthRow
 from db.settings import Settings
 from resolvers import circuit_breaker as breaker
@@ -141,6 +141,16 @@ def _outcome(input: ProviderCallInput) -> breaker.CallOutcome:
     )
 
 
+async def _check_room(conn: Conn, settings: Settings) -> None:
+    """After a new provider's row is written: refused (rolled back) past max_providers."""
+    count = await db_provider_health.count_providers(conn)
+    if count > settings.max_providers:
+        raise ConflictError(
+            f"at most {settings.max_providers} providers may exist (setting max_providers); "
+            "delete one or raise the setting"
+        )
+
+
 async def _write(
     conn: Conn, *, name: str, priority: int, state: breaker.BreakerState, now: datetime
 ) -> ProviderHealthRow:
@@ -185,9 +195,12 @@ class ProviderHealthMutation:
     async def save_provider_health(self, info: Info, input: ProviderHealthInput) -> ProviderHealth:
         name = _check_save(input)
         async with info.context.db.write() as conn:
+            stored = await db_provider_health.lock_provider_health(conn, name=name)
             now = info.context.clock()  # under the write lock: time follows commit order
             state = _saved_state(input, now)
             row = await _write(conn, name=name, priority=input.priority, state=state, now=now)
+            if stored is None:
+                await _check_room(conn, info.context.settings)
             events.provider_saved(conn, info.context, row)
         return provider_health_view(row, info.context, now)
 
@@ -208,6 +221,8 @@ class ProviderHealthMutation:
             priority = 0 if stored is None else stored.priority
             after = breaker.record_call(state, outcome, now=now, config=config)
             row = await _write(conn, name=name, priority=priority, state=after, now=now)
+            if stored is None:
+                await _check_room(conn, info.context.settings)
             events.provider_saved(conn, info.context, row)
         return provider_health_view(row, info.context, now)
 

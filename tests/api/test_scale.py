@@ -287,3 +287,43 @@ async def test_builder_drafts_list_summaries_without_parsing_states(
         "bot 0",
     ]
     assert len(parsed) == 3
+
+
+SAVE_PROVIDER = (
+    "mutation($name: String!) { saveProviderHealth(input: {name: $name, priority: 1}) "
+    "{ name priority } }"
+)
+RECORD_CALL = (
+    "mutation($name: String!) { recordProviderCall(input: {name: $name, success: true}) "
+    "{ name totalCalls } }"
+)
+
+
+async def test_providers_are_bounded_by_max_providers(settings: Settings, clock: FakeClock) -> None:
+    bounded = make_settings(
+        settings.data_dir, database_url=settings.database_url, max_providers="3"
+    )
+    async with serving(bounded, clock) as client:
+        graphql = GraphQL(client)
+        for name in ("a", "b"):
+            await graphql(SAVE_PROVIDER, {"name": name})
+        await graphql(RECORD_CALL, {"name": "c"})  # the third: at the limit
+        for query in (SAVE_PROVIDER, RECORD_CALL):
+            errors = await graphql.errors(query, {"name": "d"})
+            assert [error["extensions"]["code"] for error in errors] == ["CONFLICT"]
+            assert errors[0]["message"] == (
+                "at most 3 providers may exist (setting max_providers); "
+                "delete one or raise the setting"
+            )
+        names = await graphql("{ providers { name } }")
+        assert names == {"providers": [{"name": "c"}, {"name": "a"}, {"name": "b"}]}
+        assert await graphql(SAVE_PROVIDER, {"name": "a"}) == {
+            "saveProviderHealth": {"name": "a", "priority": 1}
+        }
+        assert await graphql(RECORD_CALL, {"name": "b"}) == {
+            "recordProviderCall": {"name": "b", "totalCalls": 1}
+        }
+        await graphql('mutation { deleteProviderHealth(name: "a") }')
+        assert await graphql(SAVE_PROVIDER, {"name": "d"}) == {
+            "saveProviderHealth": {"name": "d", "priority": 1}
+        }
