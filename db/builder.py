@@ -8,9 +8,11 @@ whatever the size of their states, and a malformed stored state never breaks a r
 (domain.md D.3).
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from db.batch import fetch_batched, values_rows
 from db.codec import dump_json, load_json
 from db.connection import Conn, Row
 from db.counts import DRAFTS, total
@@ -53,14 +55,19 @@ WHERE session_id = :session_id
 RETURNING {_DRAFT_COLUMNS}
 """  # noqa: S608 (constant columns)
 DELETE_DRAFT = "DELETE FROM builder_drafts WHERE session_id = :session_id RETURNING session_id"
+# A page leaves the states out (loaded when asked for, `get_states`), except for rows written
+# outside the API, whose summary comes from their state.
+_LISTED_COLUMNS = _DRAFT_COLUMNS.replace(
+    "state,", "CASE WHEN initial_description IS NULL THEN state END AS state,"
+)
 LIST_DRAFTS = f"""
-SELECT {_DRAFT_COLUMNS} FROM builder_drafts
+SELECT {_LISTED_COLUMNS} FROM builder_drafts
 ORDER BY updated_at DESC, session_id DESC
 LIMIT :limit
 """  # noqa: S608 (constant columns)
 # A row-value comparison (SQLite and PostgreSQL) lets the index seek straight to the page.
 LIST_DRAFTS_AFTER = f"""
-SELECT {_DRAFT_COLUMNS} FROM builder_drafts
+SELECT {_LISTED_COLUMNS} FROM builder_drafts
 WHERE (updated_at, session_id) < (:after_updated_at, :after_session_id)
 ORDER BY updated_at DESC, session_id DESC
 LIMIT :limit
@@ -107,7 +114,7 @@ class DraftSummary:
 @dataclass(frozen=True, slots=True)
 class BuilderDraftRow:
     session_id: str
-    state_json: str  # the stored text, parsed only when asked for (`state`)
+    state_json: str | None  # the stored text, parsed when asked for; None: not read (a list)
     schema_version: int
     revision: int
     created_at: str
@@ -115,9 +122,10 @@ class BuilderDraftRow:
     initial_description: str
     phase: str | None
 
-    def state(self) -> Any:
-        """The parsed state; a stored text that is not JSON comes back as that string."""
-        return _parse_state(self.state_json)
+
+def parse_state(text: str) -> Any:
+    """A stored state; a stored text that is not JSON comes back as that string."""
+    return _parse_state(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +266,20 @@ async def list_drafts(
             {"after_updated_at": after[0], "after_session_id": after[1], "limit": limit},
         )
     return [_draft(row) for row in rows]
+
+
+def _states_sql(count: int) -> str:
+    return f"""
+SELECT session_id, state FROM builder_drafts
+WHERE session_id IN ({values_rows(count, ":session{n}")})
+"""  # noqa: S608 (binds only)
+
+
+async def get_states(conn: Conn, *, session_ids: Sequence[str]) -> dict[str, str]:
+    """The stored state texts of these drafts (a listed page's, when asked for)."""
+    items = [{"session": session_id} for session_id in session_ids]
+    rows = await fetch_batched(conn, _states_sql, items)
+    return {row["session_id"]: row["state"] for _, row in rows}
 
 
 async def count_drafts(conn: Conn) -> int:

@@ -90,8 +90,9 @@ class TimeLimit:
         self.seconds = milliseconds / 1000 if milliseconds > 0 else math.inf
 
 
-# VM instructions between two calls of the progress handler (a page runs a few thousand)
-PROGRESS_STEPS = 10_000
+# VM instructions between two calls of the progress handler (about a millisecond; a page runs
+# a few thousand, so it never calls it)
+PROGRESS_STEPS = 100_000
 
 
 def statement_error(error: sqlite3.OperationalError, limit: TimeLimit) -> Exception:

@@ -1,11 +1,15 @@
 """The bot-creation wizard as clients see it: drafts (autosave) and builder memory (recall of
 past choices), their enums, inputs and connection."""
 
+from collections.abc import Sequence
 from enum import Enum
 
 import strawberry
 
-from db.builder import BuilderDraftRow, BuilderMemoryRow
+from db import builder as db_builder
+from db.builder import BuilderDraftRow, BuilderMemoryRow, parse_state
+from db.errors import ConflictError
+from schema.context import Context, Info
 from schema.node import Node
 from schema.pagination import Connection
 from schema.scalars import JSON, DateTime
@@ -16,6 +20,12 @@ MAX_SKILLS = 50
 MAX_SKILL_BYTES = 256
 MAX_CUSTOM_CATEGORY_BYTES = 256
 MAX_MEMORY_LIMIT = 100
+
+
+async def load_states(context: Context, session_ids: Sequence[str]) -> list[str | None]:
+    """Stored states by session id, one statement per batch (None: deleted meanwhile)."""
+    found = await db_builder.get_states(context.db.read(), session_ids=session_ids)
+    return [found.get(session_id) for session_id in session_ids]
 
 
 @strawberry.enum(description="The step of the bot-creation wizard.")
@@ -65,8 +75,13 @@ class BuilderDraft:
         description="The builder state document, returned exactly as saved (a JSON object). "
         "A stored text that is not JSON (written outside this API) comes back as a JSON string."
     )
-    def state(self) -> JSON:
-        return JSON(self.row.state())
+    async def state(self, info: Info) -> JSON:
+        text = self.row.state_json
+        if text is None:  # listed without its state: loaded for the page in one statement
+            text = await info.context.loader(load_states).load(self.row.session_id)
+            if text is None:
+                raise ConflictError(f"draft {self.row.session_id} was deleted meanwhile")
+        return JSON(parse_state(text))
 
     @classmethod
     def from_row(cls, row: BuilderDraftRow) -> "BuilderDraft":
