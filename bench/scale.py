@@ -200,10 +200,20 @@ def _plus_ms(ms: int) -> str:
     return f"2026-01-05T{9 + hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
 
 
-EXPENSIVE = (
-    "the most expensive read (kvEntries prefix totalCount over N keys)",
-    f'{{ kvEntries(botId: "{BOT}", prefix: "k:") {{ totalCount }} }}',
-)
+def _expensive() -> str:
+    """29 aliases (the limit is 30), each a total with a filter that matches nearly all N rows
+    (distinct arguments, so no two share a count)."""
+    kv = [
+        f'k{j}: kvEntries(botId: "{BOT}", prefix: "k:{"0" * j}") {{ totalCount }}' for j in range(9)
+    ]
+    audit = [
+        f'a{j}: auditLog(botId: "{BOT}", filter: {{since: "{_plus_ms(j)}"}}) {{ totalCount }}'
+        for j in range(20)
+    ]
+    return "{ " + " ".join(kv + audit) + " }"
+
+
+EXPENSIVE = ("29 aliases of filtered totals over N rows (KV prefixes, audit since)", _expensive())
 
 
 class Target:
