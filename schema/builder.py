@@ -51,11 +51,27 @@ class PurposeCategory(Enum):
 _PHASES = {phase.value: phase for phase in BuilderPhase}
 
 
+async def draft_state(root: "BuilderDraft", info: Info) -> JSON:
+    """BuilderDraft.state: a page lists drafts without their states; the states of the drafts
+    whose state is asked for are loaded in one statement."""
+    text = root.row.state_json
+    if text is None:
+        text = await info.context.loader(load_states).load(root.row.session_id)
+        if text is None:
+            raise ConflictError(f"draft {root.row.session_id} was deleted meanwhile")
+    return JSON(parse_state(text))
+
+
 @strawberry.type(
     description="The autosaved state of one bot-creation wizard session, identified by sessionId."
 )
 class BuilderDraft:
     session_id: strawberry.ID = strawberry.field(description="The wizard session's UUID.")
+    state: JSON = strawberry.field(
+        resolver=draft_state,
+        description="The builder state document, returned exactly as saved (a JSON object). "
+        "A stored text that is not JSON (written outside this API) comes back as a JSON string.",
+    )
     row: strawberry.Private[BuilderDraftRow]  # its state is parsed only when asked for
     schema_version: int = strawberry.field(description="Version of the state's shape (>= 1).")
     revision: int = strawberry.field(
@@ -70,18 +86,6 @@ class BuilderDraft:
     phase: BuilderPhase | None = strawberry.field(
         description="Taken from state.phase; null when absent or not a known phase."
     )
-
-    @strawberry.field(
-        description="The builder state document, returned exactly as saved (a JSON object). "
-        "A stored text that is not JSON (written outside this API) comes back as a JSON string."
-    )
-    async def state(self, info: Info) -> JSON:
-        text = self.row.state_json
-        if text is None:  # listed without its state: loaded for the page in one statement
-            text = await info.context.loader(load_states).load(self.row.session_id)
-            if text is None:
-                raise ConflictError(f"draft {self.row.session_id} was deleted meanwhile")
-        return JSON(parse_state(text))
 
     @classmethod
     def from_row(cls, row: BuilderDraftRow) -> "BuilderDraft":

@@ -34,16 +34,22 @@ class Recorder:
         self.raw = raw
         self.seen: list[tuple[str, dict[str, Any]]] = []
 
-    async def fetch_all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    async def fetch_all(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, slow: bool = False
+    ) -> list[Row]:
         self.seen.append((sql, dict(params or {})))
         rows: list[Row] = self.raw.execute(sql, params or {}).fetchall()
         return rows
 
-    async def fetch_one(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
+    async def fetch_one(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, slow: bool = False
+    ) -> Row | None:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def fetch_val(self, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+    async def fetch_val(
+        self, sql: str, params: Mapping[str, Any] | None = None, *, slow: bool = False
+    ) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
