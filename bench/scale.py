@@ -61,6 +61,7 @@ TIME = {  # T0 plus i milliseconds, fixed-width UTC text
     '\'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"\')',
 }
 ID = "'01900000-0000-7000-8000-' || {pad}"  # 12 hex digits: '000' || 9-digit number
+ZEROS = "0" * 53  # after 2 letters and 9 digits: a 64-digit hex sha256
 
 
 def fill_statements(dialect: str) -> list[tuple[str, str]]:
@@ -97,14 +98,14 @@ def fill_statements(dialect: str) -> list[tuple[str, str]]:
             f"""{series} INSERT INTO bot_files (id, bot_id, filename, mime_type, size_bytes,
                 version, sha256, is_indexed, created_at, updated_at)
             SELECT CASE WHEN i = 1 THEN '{FILE}' ELSE {row_id} END, '{BOT}',
-                'file-' || {pad} || '.txt', 'text/plain', 1, 1, 'ab' || {pad}, FALSE, '{T0}',
-                '{T0}' FROM s""",  # noqa: S608 (constant text)
+"                'file-' || {pad} || '.txt', 'text/plain', 1, 1, 'ab' || {pad} || '{ZEROS}',
+                FALSE, '{T0}', '{T0}' FROM s""",  # noqa: S608 (constant text)
         ),
         (
             "bot_file_versions",
             f"""{series} INSERT INTO bot_file_versions (id, file_id, version, size_bytes, sha256,
                 created_at)
-            SELECT {row_id}, '{FILE}', i, 1, 'cd' || {pad}, '{T0}' FROM s""",  # noqa: S608 (constant text)
+            SELECT {row_id}, '{FILE}', i, 1, 'cd' || {pad} || '{ZEROS}', '{T0}' FROM s""",  # noqa: S608 (constant text)
         ),
         (
             "provider_health",
