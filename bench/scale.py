@@ -98,7 +98,7 @@ def fill_statements(dialect: str) -> list[tuple[str, str]]:
             f"""{series} INSERT INTO bot_files (id, bot_id, filename, mime_type, size_bytes,
                 version, sha256, is_indexed, created_at, updated_at)
             SELECT CASE WHEN i = 1 THEN '{FILE}' ELSE {row_id} END, '{BOT}',
-"                'file-' || {pad} || '.txt', 'text/plain', 1, 1, 'ab' || {pad} || '{ZEROS}',
+                'file-' || {pad} || '.txt', 'text/plain', 1, 1, 'ab' || {pad} || '{ZEROS}',
                 FALSE, '{T0}', '{T0}' FROM s""",  # noqa: S608 (constant text)
         ),
         (
