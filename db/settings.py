@@ -211,7 +211,7 @@ class Settings:
         ),
     )
     statement_timeout_ms: int = field(
-        default=30000,
+        default=60000,
         metadata=_doc(
             "Longest one database statement may run, in ms (0: no limit); past it the request"
             " is QUERY_TOO_COMPLEX and nothing is written. Migrations run without it."
