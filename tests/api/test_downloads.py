@@ -48,7 +48,7 @@ async def test_download_current_sends_exact_bytes_and_safe_headers(
 ) -> None:
     content = bytes(range(256)) * 3
     file = await uploaded(client, bot, "résumé ☃.html", content)
-    response = await client.get(file["downloadUrl"])
+    response = await client.get(file["downloadUrl"], headers={"X-Request-ID": "download-1"})
     assert response.status_code == 200
     assert response.content == content
     assert response.headers.pop("x-request-id")  # every answer carries one (app/access.py)
@@ -61,6 +61,7 @@ async def test_download_current_sends_exact_bytes_and_safe_headers(
         "x-content-type-options": "nosniff",
         "content-security-policy": "sandbox; frame-ancestors 'none'",
         "x-frame-options": "DENY",
+        "x-request-id": "download-1",
     }
 
 
