@@ -61,7 +61,6 @@ async def test_download_current_sends_exact_bytes_and_safe_headers(
         "x-content-type-options": "nosniff",
         "content-security-policy": "sandbox; frame-ancestors 'none'",
         "x-frame-options": "DENY",
-        "x-request-id": "download-1",
     }
 
 
