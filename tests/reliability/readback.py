@@ -23,7 +23,7 @@ AUDIT_PAGE = (
     f"after: $after) {{ nodes {{ id memoryId action actor details }} {PAGE_INFO} }} }}"
 )
 FILES_PAGE = (
-    "query($botId: ID!, $after: String) { page: files(botId: $botId, first: 100, after: $after) "
+    "query($botId: ID!, $after: String) { page: files(botId: $botId, first: 20, after: $after) "
     "{ nodes { id filename version sizeBytes "
     "versions(first: 500) { nodes { version sha256 sizeBytes downloadUrl } } } "
     f"{PAGE_INFO} }} }}"
