@@ -299,7 +299,7 @@ class Database:
         self._next_reader: itertools.cycle[Conn] | None = None
         self._next_slow_reader: itertools.cycle[Conn] | None = None
         self._write_lock = asyncio.Lock()
-        self._batch: _Batch | None = None
+        self._group: _CommitGroup | None = None
         self._committer: asyncio.Future[None] | None = None
 
     async def connect(self) -> None:
@@ -338,7 +338,7 @@ class Database:
 
     async def disconnect(self) -> None:
         async with self._write_lock:
-            await self._commit_batch()
+            await self._commit_group()
             await self._held.aclose()
             self._readers.clear()
             self._next_slow_reader = None
@@ -354,7 +354,7 @@ class Database:
     async def set_journal_mode_wal(self) -> None:
         """WAL is a property of the file; the migration runner sets it once."""
         async with self._write_lock:
-            await self._commit_batch()
+            await self._commit_group()
             await self._writer_conn().execute("PRAGMA journal_mode=WAL")
 
     def _writer_conn(self) -> WriteConn:
@@ -374,10 +374,10 @@ class Database:
         """
         writer = self._writer_conn()
         async with self.write_queue.turn(self._write_lock):
-            batch = self._batch
-            if batch is None:
+            group = self._group
+            if group is None:
                 await complete_statement(writer.in_thread("BEGIN IMMEDIATE"))
-                batch = self._batch = _Batch()
+                group = self._group = _CommitGroup()
                 self._committer = asyncio.ensure_future(self._commit_when_free())
             conn = WriteConn(writer._raw, self.counter, self.limit)
             await conn.execute("SAVEPOINT mutation")
@@ -388,23 +388,23 @@ class Database:
                     await conn.execute("ROLLBACK TO mutation")
                     await conn.execute("RELEASE mutation")
                 else:  # SQLite rolled the whole transaction back (disk full, I/O error)
-                    self._batch = None
-                    batch.fail(error)
+                    self._group = None
+                    group.fail(error)
                 run_callbacks(conn._on_rollback)
                 raise
             await conn.execute("RELEASE mutation")
-            batch.join(conn)
-        await asyncio.shield(batch.done)
+            group.join(conn)
+        await asyncio.shield(group.done)
 
     async def _commit_when_free(self) -> None:
         async with self._write_lock:
-            await self._commit_batch()
+            await self._commit_group()
 
-    async def _commit_batch(self) -> None:
-        """COMMIT the open batch (the caller holds the write lock); then its after-commit
+    async def _commit_group(self) -> None:
+        """COMMIT the open group (the caller holds the write lock); then its after-commit
         callbacks run, still under the lock, in commit order."""
-        batch, self._batch = self._batch, None
-        if batch is None:
+        group, self._group = self._group, None
+        if group is None:
             return
         writer = self._writer_conn()
         try:
@@ -412,14 +412,14 @@ class Database:
         except BaseException as error:
             if writer._raw.in_transaction:
                 await writer.execute("ROLLBACK")
-            batch.fail(error)
+            group.fail(error)
             if not isinstance(error, Exception):
                 raise
             return
-        batch.succeed()
+        group.succeed()
 
 
-class _Batch:
+class _CommitGroup:
     """The mutations sharing one SQLite transaction, and their callbacks."""
 
     def __init__(self) -> None:

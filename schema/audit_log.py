@@ -10,7 +10,7 @@ from db import audit_log as db_audit
 from db.audit_log import AuditFilter, MemoryAuditEntryRow
 from db.errors import ValidationError
 from schema.bots import Bot, load_bots_of
-from schema.context import Context, Info, batched
+from schema.context import Context, Info, level_resolver
 from schema.inputs import check_optional_text
 from schema.node import Node
 from schema.pagination import (
@@ -55,7 +55,7 @@ class MemoryAuditEntry(Node):
 
     @strawberry.field(
         description="The bot; null once the bot is deleted (the trail stays).",
-        metadata=batched(load_bots_of),
+        metadata=level_resolver(load_bots_of),
     )
     async def bot(self, info: Info) -> Bot | None:
         (bot,) = await load_bots_of(info.context, [self])
@@ -178,7 +178,7 @@ async def bot_audit_log(
     first: int | None,
     after: str | None,
 ) -> MemoryAuditEntryConnection:
-    """Bot.auditLog: one batched statement for the pages of all the bots of a page."""
+    """Bot.auditLog: one level_resolver statement for the pages of all the bots of a page."""
     audit_filter = to_filter(filter)
     cursor, limit = page_args(info, first, after)
     rows = await info.context.loader(load_bot_pages).load((bot_id, audit_filter, cursor, limit + 1))

@@ -9,7 +9,7 @@ import strawberry
 from db import bots as db_bots
 from db.bots import BotRow
 from db.errors import NotFoundError
-from schema.context import Context, Info, batched
+from schema.context import Context, Info, level_resolver
 from schema.node import Node
 from schema.pagination import AFTER, FIRST, Connection
 from schema.scalars import DateTime, Long
@@ -66,25 +66,25 @@ class BotOrder:
     )
 
 
-async def _kv_entry_batch(context: Context, bots: Sequence["Bot"], key: str) -> list[Any]:
+async def _kv_entry_level(context: Context, bots: Sequence["Bot"], key: str) -> list[Any]:
     from schema.kv import entries_by_key
 
     return await entries_by_key(context, [bot.id for bot in bots], key)
 
 
-async def _kv_entries_batch(context: Context, bots: Sequence["Bot"], **arguments: Any) -> list[Any]:
+async def _kv_entries_level(context: Context, bots: Sequence["Bot"], **arguments: Any) -> list[Any]:
     from schema.kv import entry_pages
 
     return await entry_pages(context, [bot.id for bot in bots], **arguments)
 
 
-async def _files_batch(context: Context, bots: Sequence["Bot"], **arguments: Any) -> list[Any]:
+async def _files_level(context: Context, bots: Sequence["Bot"], **arguments: Any) -> list[Any]:
     from schema.files import file_pages
 
     return await file_pages(context, [bot.id for bot in bots], **arguments)
 
 
-async def _file_batch(context: Context, bots: Sequence["Bot"], filename: str) -> list[Any]:
+async def _file_level(context: Context, bots: Sequence["Bot"], filename: str) -> list[Any]:
     from schema.files import files_by_name
 
     return await files_by_name(context, [bot.id for bot in bots], filename)
@@ -123,19 +123,19 @@ class Bot(Node):
 
     @strawberry.field(
         description="One KV entry of this bot, or null when the key is absent.",
-        metadata=batched(_kv_entry_batch),
+        metadata=level_resolver(_kv_entry_level),
     )
     async def kv_entry(
         self,
         info: Info,
         key: Annotated[str, strawberry.argument(description="The key (1 to 512 bytes).")],
     ) -> Annotated["KvEntry", strawberry.lazy("schema.kv")] | None:
-        (entry,) = await _kv_entry_batch(info.context, [self], key)
+        (entry,) = await _kv_entry_level(info.context, [self], key)
         return entry  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="This bot's KV entries in key order (byte order).",
-        metadata=batched(_kv_entries_batch),
+        metadata=level_resolver(_kv_entries_level),
     )
     async def kv_entries(
         self,
@@ -147,7 +147,7 @@ class Bot(Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Annotated["KvEntry", strawberry.lazy("schema.kv")]]:
-        (page,) = await _kv_entries_batch(
+        (page,) = await _kv_entries_level(
             info.context, [self], prefix=prefix, first=first, after=after
         )
         return page  # type: ignore[no-any-return]
@@ -169,7 +169,7 @@ class Bot(Node):
 
     @strawberry.field(
         description="This bot's files in filename order (byte order).",
-        metadata=batched(_files_batch),
+        metadata=level_resolver(_files_level),
     )
     async def files(
         self,
@@ -177,19 +177,19 @@ class Bot(Node):
         first: Annotated[int | None, strawberry.argument(description=FIRST)] = None,
         after: Annotated[str | None, strawberry.argument(description=AFTER)] = None,
     ) -> Connection[Annotated["StorageFile", strawberry.lazy("schema.files")]]:
-        (page,) = await _files_batch(info.context, [self], first=first, after=after)
+        (page,) = await _files_level(info.context, [self], first=first, after=after)
         return page  # type: ignore[no-any-return]
 
     @strawberry.field(
         description="One file of this bot by filename, or null when absent.",
-        metadata=batched(_file_batch),
+        metadata=level_resolver(_file_level),
     )
     async def file(
         self,
         info: Info,
         filename: Annotated[str, strawberry.argument(description="The file's name.")],
     ) -> Annotated["StorageFile", strawberry.lazy("schema.files")] | None:
-        (file,) = await _file_batch(info.context, [self], filename)
+        (file,) = await _file_level(info.context, [self], filename)
         return file  # type: ignore[no-any-return]
 
     @classmethod

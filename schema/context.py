@@ -19,17 +19,17 @@ from db.signing import UrlSigner
 K = TypeVar("K")
 V = TypeVar("V")
 
-BatchLoad = Callable[["Context", Sequence[Any]], Awaitable[Sequence[Any]]]
+LoadMany = Callable[["Context", Sequence[Any]], Awaitable[Sequence[Any]]]
 
 
 class SharedLoader(DataLoader[K, V]):
     """A DataLoader whose shared futures survive one awaiter's cancellation.
 
     graphql-core 3.3 cancels the sibling fields of a field whose error nulls their parent, and
-    cancelling a task cancels the future it awaits: a sibling awaiting a batch future that
+    cancelling a task cancels the future it awaits: a sibling awaiting a load's future that
     another field also awaits (the same key, cached) cancelled it for both, and CancelledError
     escaped a plain read. Each load hands its awaiter a shield of the shared future, so a
-    cancelled awaiter leaves the batch, and its result, to the others."""
+    cancelled awaiter leaves the load, and its result, to the others."""
 
     def load(self, key: K) -> "asyncio.Future[V]":
         return asyncio.shield(super().load(key))
@@ -40,7 +40,7 @@ class Context:
     db: Database
     settings: Settings
     clock: Clock
-    _loaders: dict[BatchLoad, SharedLoader[Any, Any]] = field(default_factory=dict)
+    _loaders: dict[LoadMany, SharedLoader[Any, Any]] = field(default_factory=dict)
     # file content and signed download URLs (app/main.py sets them)
     content: ContentStore | None = None
     signer: UrlSigner | None = None
@@ -51,16 +51,16 @@ class Context:
         """The current moment in stored form."""
         return format_timestamp(self.clock())
 
-    def loader(self, batch: BatchLoad) -> SharedLoader[Any, Any]:
-        """The request's DataLoader for this batch function (made on first use). It batches
-        and does not cache: a row used twice in the response is read (and charged to the
+    def loader(self, load_many: LoadMany) -> SharedLoader[Any, Any]:
+        """The request's DataLoader for `load_many` (made on first use). It loads many keys
+        at once and does not cache: a row used twice in the response is read (and charged to the
         response budget, db/budget.py) twice."""
-        found = self._loaders.get(batch)
+        found = self._loaders.get(load_many)
         if found is None:
 
             async def load(keys: list[Any]) -> list[Any]:
                 try:
-                    return list(await batch(self, keys))
+                    return list(await load_many(self, keys))
                 except PayloadTooLargeError as error:
                     message = error.message
                 # Past the response budget: a fresh error per key, handed over as values, not
@@ -69,7 +69,7 @@ class Context:
                 return [PayloadTooLargeError(message) for _ in keys]
 
             found = SharedLoader(load_fn=load, cache=False)
-            self._loaders[batch] = found
+            self._loaders[load_many] = found
         return found
 
     def forget_loaded(self) -> None:
@@ -81,14 +81,14 @@ class Context:
 Info = strawberry.Info[Context, None]
 
 
-# A field's batch resolver, declared with `strawberry.field(metadata=batched(function))`:
+# A field's level resolver, declared with `strawberry.field(metadata=level_resolver(function))`:
 # `await function(context, sources, **arguments)` resolves the field for all the sources of a
 # level at once (app/engine/plans.py), one value per source in their order. It must answer exactly
 # what the field's own resolver answers for each source, and raise where that one raises.
-Batch = Callable[..., Awaitable[Sequence[Any]]]
-BATCH = "boternity-batch"
+LevelResolver = Callable[..., Awaitable[Sequence[Any]]]
+LEVEL_RESOLVER = "boternity-level-resolver"
 
 
-def batched(function: Batch) -> dict[str, Batch]:
-    """Field metadata declaring `function` the field's batch resolver."""
-    return {BATCH: function}
+def level_resolver(function: LevelResolver) -> dict[str, LevelResolver]:
+    """Field metadata declaring `function` the field's level resolver."""
+    return {LEVEL_RESOLVER: function}

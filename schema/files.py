@@ -12,7 +12,7 @@ from db import files as db_files
 from db.errors import ValidationError
 from db.files import BotFileRow, FileVersionRow
 from schema.bots import Bot, parent_bots
-from schema.context import Context, Info, batched
+from schema.context import Context, Info, level_resolver
 from schema.inputs import check_text
 from schema.node import Node
 from schema.pagination import (
@@ -108,7 +108,9 @@ class StorageFile(Node):
     def download_url(self, info: Info) -> str:
         return _signed_url(info.context, content_path(self.id))
 
-    @strawberry.field(description="The bot the file belongs to.", metadata=batched(parent_bots))
+    @strawberry.field(
+        description="The bot the file belongs to.", metadata=level_resolver(parent_bots)
+    )
     async def bot(self, info: Info) -> Bot:
         (bot,) = await parent_bots(info.context, [self])
         return bot
@@ -182,13 +184,13 @@ async def load_version_pages(
 
 
 async def load_file_counts(context: Context, bot_ids: Sequence[str]) -> list[int]:
-    """File counts by bot_id, one statement per batch."""
+    """File counts by bot_id, one statement per load."""
     counts = await db_files.count_files(context.db.read(), bot_ids=bot_ids)
     return [counts[bot_id] for bot_id in bot_ids]
 
 
 async def load_version_counts(context: Context, file_ids: Sequence[str]) -> list[int]:
-    """Version counts by file_id, one statement per batch."""
+    """Version counts by file_id, one statement per load."""
     counts = await db_files.count_versions(context.db.read(), file_ids=file_ids)
     return [counts[file_id] for file_id in file_ids]
 
@@ -196,21 +198,21 @@ async def load_version_counts(context: Context, file_ids: Sequence[str]) -> list
 async def load_files_by_name(
     context: Context, keys: Sequence[tuple[str, str]]
 ) -> list[StorageFile | None]:
-    """Files by (bot_id, filename), one statement per batch."""
+    """Files by (bot_id, filename), one statement per load."""
     found = await db_files.get_files_by_name(context.db.read(), keys=keys)
     return [None if (row := found.get(key)) is None else StorageFile.from_row(row) for key in keys]
 
 
 def forget_loaded_files(context: Context) -> None:
     """After a file write: later fields of the same request must not see cached pages."""
-    for batch in (
+    for load in (
         load_file_pages,
         load_version_pages,
         load_file_counts,
         load_version_counts,
         load_files_by_name,
     ):
-        context.loader(batch).clear_all()
+        context.loader(load).clear_all()
 
 
 def _cursor(after: str | None, kind: str, types: tuple[type, type]) -> Any:
@@ -254,7 +256,7 @@ async def file_pages(
 async def file_versions(
     info: Info, file_id: str, first: int | None, after: str | None
 ) -> FileVersionConnection:
-    """A file's versions, newest first: batched across the files of a page."""
+    """A file's versions, newest first: level_resolver across the files of a page."""
     limit = page_size(first, info.context.settings)
     cursor = _cursor(after, _VERSION_CURSOR, (int, str))
     rows = await info.context.loader(load_version_pages).load((file_id, cursor, limit + 1))

@@ -10,7 +10,7 @@ from db import kv as db_kv
 from db.errors import ValidationError
 from db.kv import KeyRange, KvEntryRow
 from schema.bots import Bot, parent_bots
-from schema.context import Context, Info, batched
+from schema.context import Context, Info, level_resolver
 from schema.inputs import check_text
 from schema.pagination import (
     Connection,
@@ -42,7 +42,9 @@ class KvEntry:
         graphql_type=DateTime, description="When the key was last set."
     )
 
-    @strawberry.field(description="The bot the entry belongs to.", metadata=batched(parent_bots))
+    @strawberry.field(
+        description="The bot the entry belongs to.", metadata=level_resolver(parent_bots)
+    )
     async def bot(self, info: Info) -> Bot:
         (bot,) = await parent_bots(info.context, [self])
         return bot
@@ -103,7 +105,7 @@ def entry_connection(
     bot_id: str,
     prefix: str,
 ) -> KvEntryConnection:
-    """A page of entries; totalCount goes through the batched count loader."""
+    """A page of entries; totalCount goes through the level_resolver count loader."""
     return build_connection(
         rows,
         limit=limit,
@@ -115,7 +117,7 @@ def entry_connection(
 
 
 async def load_entries(context: Context, keys: Sequence[tuple[str, str]]) -> list[KvEntry | None]:
-    """Entries by (bot_id, key), one statement per batch."""
+    """Entries by (bot_id, key), one statement per load."""
     found = await db_kv.get_entries(context.db.read(), keys=keys)
     return [None if (row := found.get(key)) is None else KvEntry.from_row(row) for key in keys]
 
@@ -123,12 +125,12 @@ async def load_entries(context: Context, keys: Sequence[tuple[str, str]]) -> lis
 async def load_pages(
     context: Context, keys: Sequence[tuple[str, KeyRange, int]]
 ) -> list[list[KvEntryRow]]:
-    """Pages by (bot_id, key range, limit), one statement per batch."""
+    """Pages by (bot_id, key range, limit), one statement per load."""
     return await db_kv.list_entry_pages(context.db.read(), pages=keys)
 
 
 async def load_counts(context: Context, keys: Sequence[tuple[str, str]]) -> list[int]:
-    """Key counts by (bot_id, prefix), one statement per batch."""
+    """Key counts by (bot_id, prefix), one statement per load."""
     return await db_kv.count_entry_scopes(context.db.read(), scopes=keys)
 
 

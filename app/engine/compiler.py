@@ -50,7 +50,7 @@ from app.engine.plans import (
     Step,
 )
 from app.engine.strawberry_adapter import field_definition, graphql_schema
-from schema.context import BATCH
+from schema.context import LEVEL_RESOLVER
 
 _NO_VARIABLES = VariableValues({}, {})
 
@@ -177,7 +177,7 @@ class _Compiler:
         return step
 
     def _resolver(self, step: Step, field: GraphQLField, root: bool) -> None:
-        """How a field with a resolver is called: its batch resolver, directly, or through
+        """How a field with a resolver is called: its level resolver, directly, or through
         Strawberry's wrapper."""
         definition = field_definition(field)
         if definition is None or definition.base_resolver is None:
@@ -186,15 +186,15 @@ class _Compiler:
             # they run in Strawberry's wrapper, once: a compiled run that met their error
             # would run them again on the reference path
             raise Declined("field extensions or permissions")
-        batch = definition.metadata.get(BATCH)
-        if batch is not None and not root:
+        level = definition.metadata.get(LEVEL_RESOLVER)
+        if level is not None and not root:
             step.converters = argument_converters(field)
             if step.converters is None:
-                raise Declined("input-object arguments of a batched field")
-            step.batch = batch
+                raise Declined("input-object arguments of a level_resolver field")
+            step.level = level
             return
         if definition.base_resolver.is_async and not root:
-            raise Declined("an asynchronous resolver below the root without a batch resolver")
+            raise Declined("an asynchronous resolver below the root without a level resolver")
         step.call = direct_call(field)
         if step.call is None:
             step.resolve = field.resolve

@@ -12,7 +12,7 @@ request grows with the number of fields in the query, not with the number of ite
 - a plain attribute is read from every item; a leaf is serialized by its type;
 - a field with a resolver is called per item when the resolver is synchronous; asynchronous
   resolvers run only at the root (one item; root fields run one after another) or through
-  the field's batch resolver (`schema.context.batched`): one call for all the items of the
+  the field's level resolver (`schema.context.level_resolver`): one call for all the items of the
   level, with the request's DataLoader behind it, so a page of 50 bots' KV pages is one
   awaited statement.
 
@@ -57,7 +57,7 @@ from app.engine.graphql_core_adapter import (
     get_variable_signature,
 )
 from app.engine.strawberry_adapter import make_info
-from schema.context import Batch
+from schema.context import LevelResolver
 
 _MAX_COERCION_ERRORS = 50
 
@@ -203,7 +203,7 @@ class Step:
     definition: Any = None  # ... of this Strawberry field
     # ... or through Strawberry's own wrapper (extensions, permissions, input objects)
     resolve: Any = None
-    batch: Batch | None = None
+    level: LevelResolver | None = None
     converters: Any = None
     static_args: dict[str, Any] | None = None  # arguments without variables, coerced once
     # arguments that are variables; the rest are in static_args (None: no fast path)
@@ -211,8 +211,8 @@ class Step:
 
     @property
     def sync(self) -> bool:
-        """Whether the step completes without awaiting (no batch, no asynchronous child)."""
-        return self.batch is None and (self.completion is None or self.completion.sync)
+        """Whether the step completes without awaiting (no level resolver or asynchronous child)."""
+        return self.level is None and (self.completion is None or self.completion.sync)
 
     def arguments(self, run: _Run) -> dict[str, Any]:
         if self.variable_args is None:
@@ -270,11 +270,11 @@ class ObjectCompletion(Completion):
     async def _complete_async(self, run: _Run, values: list[Any], present: list[Any]) -> list[Any]:
         columns = []
         for step in self.steps:
-            if step.batch is not None:
+            if step.level is not None:
                 kwargs = python_arguments(step.converters, step.arguments(run))
-                raw = list(await step.batch(run.context, present, **kwargs))
+                raw = list(await step.level(run.context, present, **kwargs))
                 if len(raw) != len(present):
-                    raise Fallback("a batch resolver answered a value per source wrongly")
+                    raise Fallback("a level resolver answered a value per source wrongly")
             else:
                 raw = self._values(run, step, present)
                 if self.root:
@@ -287,7 +287,7 @@ class ObjectCompletion(Completion):
         return self._rows(values, present, columns)
 
     def _values(self, run: _Run, step: Step, items: list[Any]) -> list[Any]:
-        """The raw values of a field that needs no batch: an attribute, the type name, or a
+        """The raw values of a field without a level resolver: an attribute, the type name, or a
         resolver's answers (awaitables only at the root)."""
         if step.completion is None:
             return [self.kind.name] * len(items)

@@ -1,6 +1,6 @@
 """The memory audit log through the GraphQL API: the reference's cases (domain.md E.2), newest
 first with id tie-breaks, pages, filters, trails across bots, entries outliving their bot, node,
-bad input, and batched nested reads."""
+bad input, and nested reads by level resolvers."""
 
 from collections.abc import Awaitable, Callable
 from typing import Any
