@@ -243,7 +243,7 @@ async def test_a_batch_error_keeps_graphql_cores_paths_and_partial_data(
         ("query($id: ID!) { node(id: $id) { id } }", "an interface or union"),
         (
             "{ bots { totalCount } }",
-            "an asynchronous resolver below the root without a batch resolver",
+            "an asynchronous resolver below the root without a level resolver",
         ),
     ],
 )

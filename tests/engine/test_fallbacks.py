@@ -15,7 +15,7 @@ from tests.api.test_compiled import seed
 from tests.api.test_metrics import scrape
 from tests.conftest import GraphQL
 
-TOTAL_COUNT = "an asynchronous resolver below the root without a batch resolver"
+TOTAL_COUNT = "an asynchronous resolver below the root without a level resolver"
 
 
 def fallbacks(reason: str) -> tuple[str, tuple[tuple[str, str], ...]]:
