@@ -681,7 +681,9 @@ async def test_bots_with_kv_entries_costs_the_same_for_5_and_50_bots(
     assert five == fifty == 2
 
 
-async def test_bots_with_kv_entry_and_bot_links_are_batched(gql: GraphQL, app: Starlette) -> None:
+async def test_bots_with_kv_entry_and_bot_links_are_batched(
+    gql: GraphQL, app: Starlette, backend: str
+) -> None:
     for index in range(30):
         bot = await new_bot(gql, f"Bot {index}")
         await set_kv(gql, bot, "a", index)
@@ -691,5 +693,8 @@ async def test_bots_with_kv_entry_and_bot_links_are_batched(gql: GraphQL, app: S
         "kvEntries { totalCount nodes { bot { name } } } } } }"
     )
     assert len(data["bots"]["nodes"]) == 30
-    # bots page, kvEntry batch, kvEntries batch, count batch, bot batch
-    assert app.state.db.counter.count - before == 5
+    # bots page, kvEntry batch, kvEntries batch, count batch, bot batch. On PostgreSQL the
+    # kvEntry and kvEntries statements return on their own loop turns, so the bot links they
+    # ask for (at two levels) are one DataLoader batch or two: never one per bot.
+    statements = app.state.db.counter.count - before
+    assert statements == 5 if backend == "sqlite" else statements in (5, 6)
