@@ -74,7 +74,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     authenticator = Authenticator(db, settings, clock)
     files = FileServing(db, settings, clock, authenticator)
     broker = backend.open_broker(settings, db)
-    metrics = Metrics(settings, db, broker, authenticator)
+    metrics = Metrics(settings, db, authenticator)
 
     def make_context(request: HTTPConnection) -> Context:
         return Context(
@@ -90,6 +90,7 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     graphql = GraphQLHTTP(schema, settings, make_context, authenticator)
     metrics.watch_fallbacks(graphql.engine.fallbacks)
     websocket = GraphQLWebSocket(schema, settings, make_context, authenticator, graphql.documents)
+    metrics.watch_subscriptions(lambda: websocket.feeds.members)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

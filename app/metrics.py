@@ -11,8 +11,10 @@
   (anonymous), a batch (batch), a request without an operation (none).
 - boternity_graphql_errors_total{code}: every GraphQL error sent, by extensions.code.
 - boternity_sql_statements_total, boternity_write_queue_depth (write transactions waiting for
-  their turn), boternity_subscriptions_active: read from the database and the broker when
-  scraped (db/ keeps the counts; nothing in db/ imports this module).
+  their turn): read from the database when scraped (db/ keeps the counts; nothing in db/
+  imports this module). boternity_subscriptions_active: the client subscriptions the WebSocket
+  endpoint holds (subscriptions of one selection share one broker subscription, so the broker's
+  count would be the number of distinct selections).
 - boternity_event_loop_lag_seconds: how late the last 0.25 s timer fired (a loop stalled by a
   long statement shows here).
 - boternity_engine_fallbacks_total{reason}: queries the execution engine did not run compiled
@@ -28,7 +30,7 @@ import collections
 import contextlib
 import hmac
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -44,7 +46,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.auth import Authenticator
-from db.broker import Broker
 from db.connection import Database
 from db.errors import UnauthenticatedError
 from db.settings import Settings
@@ -57,11 +58,10 @@ _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5
 
 
 class _Live(Collector):
-    """Values read when scraped: statements sent, writes queued, subscriptions open."""
+    """Values read when scraped: statements sent, writes queued."""
 
-    def __init__(self, db: Database, broker: Broker) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
-        self._broker = broker
 
     def collect(self) -> Iterator[Metric]:
         yield CounterMetricFamily(
@@ -74,10 +74,19 @@ class _Live(Collector):
             "Write transactions waiting for their turn (the write lock or a pool connection).",
             value=self._db.write_queue.depth,
         )
+
+
+class _Subscriptions(Collector):
+    """The client subscriptions open on this process, read when scraped."""
+
+    def __init__(self, count: Callable[[], int]) -> None:
+        self._count = count
+
+    def collect(self) -> Iterator[Metric]:
         yield GaugeMetricFamily(
             "boternity_subscriptions_active",
             "GraphQL subscriptions open on this process.",
-            value=self._broker.subscription_total(),
+            value=self._count(),
         )
 
 
@@ -99,9 +108,7 @@ class _Fallbacks(Collector):
 
 
 class Metrics:
-    def __init__(
-        self, settings: Settings, db: Database, broker: Broker, authenticator: Authenticator
-    ) -> None:
+    def __init__(self, settings: Settings, db: Database, authenticator: Authenticator) -> None:
         self._settings = settings
         self._authenticator = authenticator
         self.registry = CollectorRegistry()
@@ -129,11 +136,15 @@ class Metrics:
             "How late the last event-loop timer fired.",
             registry=self.registry,
         )
-        self.registry.register(_Live(db, broker))
+        self.registry.register(_Live(db))
         self._names: set[str] = set()
         self._requests: dict[tuple[str, str], Counter] = {}
         self._durations: dict[str, Histogram] = {}
         self._lag_task: asyncio.Task[None] | None = None
+
+    def watch_subscriptions(self, count: Callable[[], int]) -> None:
+        """Expose how many client subscriptions are open (app/ws_feeds.py Feeds.members)."""
+        self.registry.register(_Subscriptions(count))
 
     def watch_fallbacks(self, fallbacks: collections.Counter[str]) -> None:
         """Expose the engine's fallback counter (app/engine/engine.py)."""

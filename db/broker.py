@@ -62,9 +62,6 @@ class Broker(Protocol):
     def subscriber_count(self, topic: str) -> int:
         """How many subscriptions the topic has in this process now."""
 
-    def subscription_total(self) -> int:
-        """How many subscriptions are open in this process now (every topic)."""
-
     async def start(self) -> None:
         """Begin delivering events (the database is connected)."""
 
@@ -156,9 +153,6 @@ class MemoryBroker:
     def subscriber_count(self, topic: str) -> int:
         """How many subscriptions the topic has now."""
         return len(self._topics.get(topic, ()))
-
-    def subscription_total(self) -> int:
-        return sum(len(subscribers) for subscribers in self._topics.values())
 
     def forget(self, subscription: MemorySubscription) -> None:
         subscribers = self._topics.get(subscription.topic)

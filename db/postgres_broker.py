@@ -107,9 +107,6 @@ class PostgresBroker:
     def subscriber_count(self, topic: str) -> int:
         return self._local.subscriber_count(topic)
 
-    def subscription_total(self) -> int:
-        return self._local.subscription_total()
-
     @property
     def listening(self) -> bool:
         """Whether events reach this process now (False while it reconnects)."""

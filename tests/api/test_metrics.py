@@ -14,6 +14,7 @@ from app.main import create_app
 from db import api_keys
 from db.codec import new_id
 from tests.api.upload_helpers import create_bot, serving
+from tests.api.ws_session import WsSession, subscribed
 from tests.conftest import FakeClock, make_settings
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -122,3 +123,22 @@ async def test_metrics_need_a_key_of_any_scope_or_the_metrics_token(secured: Sta
             assert refused.headers["www-authenticate"] == "Bearer"
         await scrape(client, {"Authorization": f"Bearer {secret}"})
         await scrape(client, {"Authorization": "Bearer scraper-token"})
+
+
+async def test_subscriptions_active_counts_client_subscriptions_not_shared_runs(
+    app: Starlette, client: httpx.AsyncClient
+) -> None:
+    """Three subscriptions of one selection on two sockets share one broker subscription; the
+    gauge counts the three a client holds."""
+    bot = await create_bot(client)
+    query = f'subscription {{ kvChanged(botId: "{bot}") {{ key }} }}'
+    async with WsSession(app) as first, WsSession(app) as second:
+        await first.init()
+        await second.init()
+        await first.subscribe("1", query)
+        await first.subscribe("2", query)
+        await second.subscribe("3", query)
+        await subscribed(app, f"kv/{bot}", 3)
+        assert app.state.broker.subscriber_count(f"kv/{bot}") == 1
+        assert (await scrape(client))[("boternity_subscriptions_active", ())] == 3
+    assert (await scrape(client))[("boternity_subscriptions_active", ())] == 0
