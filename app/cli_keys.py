@@ -53,22 +53,12 @@ async def _create(db: Database, args: argparse.Namespace) -> None:
             conn, id=new_id(), name=name, scope=args.scope, secret=secret, now=_now()
         )
     if row is None:
-        raise CommandError(await _name_taken(db, name))
-    print(f"Created API key '{name}' with scope {args.scope}. It is shown only once:")
-    print(secret)
-
-
-async def _name_taken(db: Database, name: str) -> str:
-    existing = next(key for key in await api_keys.list_api_keys(db.read()) if key.name == name)
-    if existing.revoked_at is None:
-        return (
+        raise CommandError(
             f"an API key named '{name}' exists already; choose another name, or revoke it first "
             f"(boternity-graphql api-key revoke {name})"
         )
-    return (
-        f"an API key named '{name}' existed and was revoked at {existing.revoked_at}; names are "
-        "never reused, so `api-key list` keeps telling keys apart: choose another name"
-    )
+    print(f"Created API key '{name}' with scope {args.scope}. It is shown only once:")
+    print(secret)
 
 
 async def _list(db: Database, args: argparse.Namespace) -> None:

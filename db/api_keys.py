@@ -12,7 +12,7 @@ _IDS_PER_QUERY = 500
 INSERT_KEY = """
 INSERT INTO api_keys (id, name, scope, key_hash, created_at)
 VALUES (:id, :name, :scope, :key_hash, :now)
-ON CONFLICT (name) DO NOTHING
+ON CONFLICT (name) WHERE revoked_at IS NULL DO NOTHING
 RETURNING id, name, scope, created_at, last_used_at, revoked_at
 """
 LIST_KEYS = """
@@ -62,7 +62,7 @@ def hash_secret(secret: str) -> str:
 async def create_api_key(
     conn: Conn, *, id: str, name: str, scope: str, secret: str, now: str
 ) -> ApiKeyRow | None:
-    """None when the name is taken."""
+    """None when a key that is not revoked has the name."""
     row = await conn.fetch_one(
         INSERT_KEY,
         {"id": id, "name": name, "scope": scope, "key_hash": hash_secret(secret), "now": now},

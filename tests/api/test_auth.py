@@ -2,6 +2,7 @@
 key, with a revoked key and with a read key (generated from the schema, so no field skips it)."""
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from starlette.applications import Starlette
 from app.main import create_app
 from db import api_keys
 from db.codec import new_id
+from db.settings import Settings
 from resolvers import build_schema
 from tests.conftest import FakeClock, make_settings
 
@@ -252,6 +254,34 @@ async def test_revoked_key_stops_working(
     assert (
         await http.post("/graphql", json=query, headers=bearer(keys["admin"]))
     ).status_code == 401
+
+
+async def test_a_revoked_keys_name_makes_a_new_key_and_the_old_one_stays_revoked(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """On both backends: a name is unique among keys that are not revoked (migration 0015)."""
+    secured_settings = replace(settings, auth="required", auth_cache_ms=0)
+    application = create_app(secured_settings, clock=clock)
+    query = {"query": "{ bots { totalCount } }"}
+    old, new = api_keys.new_secret(), api_keys.new_secret()
+    async with LifespanManager(application):
+        async with application.state.db.write() as conn:
+            for secret, scope in ((old, "read"), (new, "write")):
+                await api_keys.revoke_api_key(conn, name="ci", now="2026-03-01")
+                made = await api_keys.create_api_key(
+                    conn, id=new_id(), name="ci", scope=scope, secret=secret, now="2026-03-01"
+                )
+                assert made is not None
+                assert (made.name, made.scope, made.revoked_at) == ("ci", scope, None)
+            taken = await api_keys.create_api_key(
+                conn, id=new_id(), name="ci", scope="read", secret="x", now="2026-03-02"
+            )
+        assert taken is None
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as http:
+            refused = await http.post("/graphql", json=query, headers=bearer(old))
+            served = await http.post("/graphql", json=query, headers=bearer(new))
+    assert (refused.status_code, served.status_code) == (401, 200)
 
 
 async def test_health_routes_need_no_key(http: httpx.AsyncClient) -> None:

@@ -214,11 +214,9 @@ def test_api_key_create_twice_with_one_name_is_refused(tmp_path: Path) -> None:
     )
 
 
-def test_api_key_revoke_marks_it_revoked_and_its_name_says_why_it_is_taken(
-    tmp_path: Path,
-) -> None:
+def test_api_key_revoke_marks_it_revoked_and_its_name_can_be_used_again(tmp_path: Path) -> None:
     run("migrate", data_dir=tmp_path)
-    run("api-key", "create", "--name", "ci", "--scope", "read", data_dir=tmp_path)
+    first = run("api-key", "create", "--name", "ci", "--scope", "read", data_dir=tmp_path)
     revoked = run("api-key", "revoke", "ci", data_dir=tmp_path)
     assert revoked.stdout == "Revoked API key 'ci'.\n"
     listed = run("api-key", "list", data_dir=tmp_path)
@@ -226,10 +224,18 @@ def test_api_key_revoke_marks_it_revoked_and_its_name_says_why_it_is_taken(
     assert revoked_at != "-"
     missing = run("api-key", "revoke", "ci", data_dir=tmp_path)
     assert one_line_error(missing) == "no active API key named 'ci'"
-    again = run("api-key", "create", "--name", "ci", "--scope", "read", data_dir=tmp_path)
-    assert one_line_error(again) == (
-        f"an API key named 'ci' existed and was revoked at {revoked_at}; names are never "
-        "reused, so `api-key list` keeps telling keys apart: choose another name"
+    again = run("api-key", "create", "--name", "ci", "--scope", "write", data_dir=tmp_path)
+    assert again.returncode == 0
+    assert again.stdout.splitlines()[-1] != first.stdout.splitlines()[-1]
+    rows = [line.split() for line in run("api-key", "list", data_dir=tmp_path).stdout.splitlines()]
+    assert [(row[0], row[1], row[-1]) for row in rows[1:]] == [
+        ("ci", "read", revoked_at),
+        ("ci", "write", "-"),
+    ]
+    taken = run("api-key", "create", "--name", "ci", "--scope", "read", data_dir=tmp_path)
+    assert one_line_error(taken) == (
+        "an API key named 'ci' exists already; choose another name, or revoke it first "
+        "(boternity-graphql api-key revoke ci)"
     )
 
 
