@@ -89,7 +89,9 @@ def create_app(settings: Settings, *, clock: Clock = system_clock) -> App:
     schema = build_schema()
     graphql = GraphQLHTTP(schema, settings, make_context, authenticator)
     metrics.watch_fallbacks(graphql.engine.fallbacks)
-    websocket = GraphQLWebSocket(schema, settings, make_context, authenticator, graphql.documents)
+    websocket = GraphQLWebSocket(
+        schema, settings, make_context, authenticator, graphql.documents, metrics.observe_ws
+    )
     metrics.watch_subscriptions(lambda: websocket.feeds.members)
 
     @asynccontextmanager

@@ -1,10 +1,11 @@
 """Prometheus metrics at GET /metrics, through prometheus-client (its text exposition format).
 
 - boternity_requests_total{transport, operation_type, outcome}: every HTTP request, once
-  answered. transport is http; operation_type is query, mutation, batch, or none (no GraphQL
-  operation: a download, a health check, a request refused before its document was read);
-  outcome is the first error's extensions.code, else OK, else HTTP_<status> for an error status
-  without a GraphQL error.
+  answered (transport http), and every graphql-transport-ws subscribe message, once admitted
+  or refused (transport ws). operation_type is query, mutation, subscription, batch, or none
+  (no GraphQL operation: a download, a health check, a request refused before its document
+  was read); outcome is the first error's extensions.code, else OK, else HTTP_<status> for an
+  error status without a GraphQL error.
 - boternity_request_duration_seconds{operation}: a histogram by operation name. Names are
   chosen by clients, so only the first BOTERNITY_METRICS_MAX_OPERATION_NAMES distinct names get
   their own series; later ones, and invalid ones, count as (other); a request without a name is
@@ -175,6 +176,14 @@ class Metrics:
         if histogram is None:
             histogram = self._durations[operation] = self.duration.labels(operation)
         histogram.observe(seconds)
+        for code in codes:
+            self.errors.labels(code).inc()
+
+    def observe_ws(self, operation_type: str, outcome: str, codes: list[str]) -> None:
+        """Count one subscribe message of graphql-transport-ws, when it is admitted (outcome OK)
+        or refused (its first error code). How long a subscription lasts is not a request
+        duration, so the histogram leaves WebSocket operations out."""
+        self.requests.labels("ws", operation_type, outcome).inc()
         for code in codes:
             self.errors.labels(code).inc()
 

@@ -58,7 +58,7 @@ from app.ws_protocol import BAD_REQUEST, problem
 from db.errors import DomainError, SettingsError, UnauthenticatedError
 from db.settings import Settings
 from schema.context import Context
-from schema.errors import BAD_USER_INPUT, coded_error
+from schema.errors import BAD_USER_INPUT, INTERNAL, coded_error
 
 _log = logging.getLogger("boternity.websocket")
 _MAX_REASON_BYTES = 123  # the WebSocket protocol's limit on a close reason
@@ -161,6 +161,7 @@ class TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
             if not await self._authenticate():
                 return
             checked = self._refusal(message)
+            self.endpoint.observe(checked)
             if isinstance(checked, list):
                 errors = cast("list[GraphQLFormattedError]", checked)
                 await self.send_message(
@@ -255,6 +256,7 @@ class GraphQLWebSocket(GraphQL[Context, None]):
         make_context: Callable[[HTTPConnection], Context],
         authenticator: Authenticator,
         documents: DocumentCache,
+        count_operation: Callable[[str, str, list[str]], None],
     ) -> None:
         try:
             listed = normalize_allowed_origins(settings.ws_origins)
@@ -275,6 +277,15 @@ class GraphQLWebSocket(GraphQL[Context, None]):
         self.documents = documents
         self.sockets = Sockets(settings, authenticator)
         self.feeds = Feeds(settings.subscription_queue)
+        self._count_operation = count_operation  # (operation type, outcome, codes): metrics
+
+    def observe(self, checked: list[dict[str, Any]] | OperationType) -> None:
+        """Count a subscribe message: admitted as its kind, or refused with its codes."""
+        if isinstance(checked, OperationType):
+            self._count_operation(checked.value, "OK", [])
+            return
+        codes = [error.get("extensions", {}).get("code", INTERNAL) for error in checked]
+        self._count_operation("none", codes[0] if codes else INTERNAL, codes)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson: a document nested too deep is a JSONDecodeError (then 4400), never a

@@ -36,6 +36,11 @@ def requests(operation_type: str, outcome: str) -> tuple[str, tuple[tuple[str, s
     return "boternity_requests_total", tuple(sorted(labels.items()))
 
 
+def ws_requests(operation_type: str, outcome: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    labels = {"operation_type": operation_type, "outcome": outcome, "transport": "ws"}
+    return "boternity_requests_total", tuple(sorted(labels.items()))
+
+
 async def test_metrics_count_requests_errors_durations_and_statements(
     app: Starlette, client: httpx.AsyncClient
 ) -> None:
@@ -125,7 +130,7 @@ async def test_metrics_need_a_key_of_any_scope_or_the_metrics_token(secured: Sta
         await scrape(client, {"Authorization": "Bearer scraper-token"})
 
 
-async def test_subscriptions_active_counts_client_subscriptions_not_shared_runs(
+async def test_websocket_subscriptions_are_counted_as_requests_and_as_active(
     app: Starlette, client: httpx.AsyncClient
 ) -> None:
     """Three subscriptions of one selection on two sockets share one broker subscription; the
@@ -141,4 +146,13 @@ async def test_subscriptions_active_counts_client_subscriptions_not_shared_runs(
         await subscribed(app, f"kv/{bot}", 3)
         assert app.state.broker.subscriber_count(f"kv/{bot}") == 1
         assert (await scrape(client))[("boternity_subscriptions_active", ())] == 3
+        await second.subscribe("4", "subscription { nope }")
+        assert (await second.error("4"))[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        samples = await scrape(client)
+        assert samples[ws_requests("subscription", "OK")] == 3
+        assert samples[ws_requests("none", "GRAPHQL_VALIDATION_FAILED")] == 1
+        assert (
+            samples[("boternity_graphql_errors_total", (("code", "GRAPHQL_VALIDATION_FAILED"),))]
+            == 1
+        )
     assert (await scrape(client))[("boternity_subscriptions_active", ())] == 0
