@@ -12,8 +12,6 @@ from asgi_lifespan import LifespanManager
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
-    GraphQLInputObjectType,
-    GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLScalarType,
@@ -26,38 +24,9 @@ from db.codec import new_id
 from db.settings import Settings
 from resolvers import build_schema
 from tests.conftest import FakeClock, make_settings
+from tests.input_samples import sample
 
 SCHEMA = build_schema()._schema
-SAMPLE_SCALARS: dict[str, Any] = {
-    "ID": "01a20321-1ea8-77b0-98e8-acd5d6e5e1a8",
-    "String": "sample",
-    "Int": 1,
-    "Long": 1,
-    "Float": 1.0,
-    "Boolean": True,
-    "JSON": {"a": 1},
-    "DateTime": "2026-02-12T22:04:12.123456+00:00",
-}
-
-
-def sample(kind: GraphQLInputType) -> Any:
-    """A value of the input type: required fields filled, optional ones left out."""
-    if isinstance(kind, GraphQLNonNull):
-        return sample(kind.of_type)
-    if isinstance(kind, GraphQLList):
-        return [sample(kind.of_type)]
-    if isinstance(kind, GraphQLEnumType):
-        return next(iter(kind.values))
-    if isinstance(kind, GraphQLInputObjectType):
-        return {
-            name: sample(field.type)
-            for name, field in kind.fields.items()
-            if isinstance(field.type, GraphQLNonNull)
-        }
-    assert isinstance(kind, GraphQLScalarType)
-    if kind.name == "Upload":
-        return None
-    return SAMPLE_SCALARS[kind.name]
 
 
 def operation(kind: str, name: str, field: GraphQLField) -> tuple[str, dict[str, Any]]:

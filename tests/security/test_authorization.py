@@ -18,8 +18,6 @@ import pytest
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
-    GraphQLInputObjectType,
-    GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLScalarType,
@@ -28,6 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
 from resolvers import build_schema
+from tests.input_samples import SCALARS, sample
 from tests.security.keyed import KeyedServer, keyed_server
 
 pytestmark = pytest.mark.server
@@ -39,15 +38,6 @@ UPLOAD = object()  # where a file goes (multipart) or null (every other transpor
 PREFLIGHT = {"GraphQL-Require-Preflight": "1", "Accept": "application/graphql-response+json"}
 QUERY = "query Q { __typename }"
 BOUNDARY = "authorization-test"
-SCALARS: dict[str, Any] = {
-    "String": "sample",
-    "Int": 1,
-    "Long": 1,
-    "Float": 1.0,
-    "Boolean": True,
-    "JSON": {"a": 1},
-    "DateTime": "2026-02-12T22:04:12.123456Z",
-}
 SEVERAL = (400, "BAD_USER_INPUT", "the document has several operations; give operationName")
 FORBIDDEN = (403, "FORBIDDEN", "the API key 'read' has scope read; mutations need write")
 NOT_ON_GET = (405, "BAD_USER_INPUT", "mutations are not allowed over GET; use POST")
@@ -55,24 +45,6 @@ NOT_ON_GET = (405, "BAD_USER_INPUT", "mutations are not allowed over GET; use PO
 # (status, code, message) or None (the result is returned), from the transport's outcome
 Outcome = tuple[int | None, list[dict[str, Any]], Any]
 Send = Callable[[str, dict[str, Any], str | None], Awaitable[Outcome]]
-
-
-def sample(kind: GraphQLInputType, bot_id: str) -> Any:
-    """A value of the input type (required input fields only); every ID is the seeded bot's."""
-    if isinstance(kind, GraphQLNonNull):
-        return sample(kind.of_type, bot_id)
-    if isinstance(kind, GraphQLList):
-        return [sample(kind.of_type, bot_id)]
-    if isinstance(kind, GraphQLEnumType):
-        return next(iter(kind.values))
-    if isinstance(kind, GraphQLInputObjectType):
-        return {
-            name: sample(field.type, bot_id)
-            for name, field in kind.fields.items()
-            if isinstance(field.type, GraphQLNonNull)
-        }
-    assert isinstance(kind, GraphQLScalarType)
-    return {"ID": bot_id, "Upload": UPLOAD}.get(kind.name, SCALARS.get(kind.name))
 
 
 def mutation(name: str, field: GraphQLField, bot_id: str) -> tuple[str, dict[str, Any]]:
@@ -84,7 +56,8 @@ def mutation(name: str, field: GraphQLField, bot_id: str) -> tuple[str, dict[str
         kind = kind.of_type
     selection = "" if isinstance(kind, GraphQLScalarType | GraphQLEnumType) else " { __typename }"
     text = f"mutation Op({declarations}) {{ {name}({arguments}){selection} }}"
-    return text, {arg: sample(spec.type, bot_id) for arg, spec in field.args.items()}
+    scalars = {**SCALARS, "ID": bot_id, "Upload": UPLOAD}  # every ID is the seeded bot's
+    return text, {arg: sample(spec.type, scalars) for arg, spec in field.args.items()}
 
 
 def shapes(text: str) -> list[tuple[str, str, str | None]]:
